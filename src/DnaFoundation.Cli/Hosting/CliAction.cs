@@ -1,0 +1,51 @@
+using System.CommandLine;
+using DnaFoundation.Core;
+
+namespace DnaFoundation.Cli.Hosting;
+
+/// <summary>
+/// Runs a command body with the house rules: exit 0 on success; a user-input problem is one line on stderr and
+/// exit 2; anything else is a bug: one line and exit 1, with the stack trace only under --verbose.
+/// </summary>
+public static class CliAction
+{
+    public const int InputError = 2;
+    public const int InternalError = 1;
+
+    public static void Run(Command command, Func<ParseResult, CancellationToken, int> body) =>
+        command.SetAction((parse, token) => Task.FromResult(Execute(parse, token, body)));
+
+    public static int Execute(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body)
+    {
+        bool verbose = parse.GetValue(CommonOptions.Verbose);
+        try
+        {
+            return body(parse, token);
+        }
+        catch (DnaInputException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
+            return InputError;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: cancelled");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            var inner = e is TypeInitializationException && e.InnerException is not null ? e.InnerException : e;
+            Console.Error.WriteLine($"error: {inner.GetType().Name}: {FirstLine(inner.Message)}");
+            if (verbose) Console.Error.WriteLine(e);
+            else Console.Error.WriteLine("(run with --verbose for details)");
+            return InternalError;
+        }
+    }
+
+    private static string FirstLine(string s)
+    {
+        int nl = s.IndexOf('\n');
+        return nl < 0 ? s : s[..nl].TrimEnd('\r');
+    }
+}
