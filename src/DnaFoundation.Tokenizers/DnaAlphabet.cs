@@ -1,0 +1,129 @@
+using DnaFoundation.Core;
+
+namespace DnaFoundation.Tokenizers;
+
+/// <summary>What a tokenizer does with <c>N</c> and the other IUPAC ambiguity codes (R Y K M S W B D H V).</summary>
+public enum AmbiguousBasePolicy
+{
+    /// <summary>Read every ambiguity code as <c>N</c>; each tokenizer then treats <c>N</c> its own way (DNABERT/BPE: [UNK], NT and char: the N token).</summary>
+    MapToN,
+
+    /// <summary>Any ambiguity code, <c>N</c> included, is a <see cref="DnaInputException"/> naming the sequence and position.</summary>
+    Reject,
+}
+
+/// <summary>
+/// The one place where characters become base codes. Codes: 0 = A, 1 = C, 2 = G, 3 = T, 4 = N (and every IUPAC ambiguity
+/// code under <see cref="AmbiguousBasePolicy.MapToN"/>). Lowercase (soft-masked) bases get the same code plus a flag;
+/// anything that is not a base letter (digits, '>', spaces, '-', non-ASCII) is an error.
+/// </summary>
+public static class DnaAlphabet
+{
+    public const byte A = 0, C = 1, G = 2, T = 3, N = 4;
+
+    /// <summary>Code letters in code order (A C G T N).</summary>
+    public const string Letters = "ACGTN";
+
+    // Table entries: low 3 bits = code; 0x08 = lowercase; 0x10 = ambiguity code (N or IUPAC); 0xFF = not a base.
+    private const byte Soft = 0x08, Ambiguous = 0x10, Invalid = 0xFF;
+    private static readonly byte[] Table = BuildTable();
+
+    private static byte[] BuildTable()
+    {
+        var t = new byte[128];
+        Array.Fill(t, Invalid);
+        void Set(char upper, byte value)
+        {
+            t[upper] = value;
+            t[char.ToLowerInvariant(upper)] = (byte)(value | Soft);
+        }
+        Set('A', A); Set('C', C); Set('G', G); Set('T', T);
+        foreach (var c in "NRYKMSWBDHV") Set(c, N | Ambiguous);
+        return t;
+    }
+
+    /// <summary>
+    /// Converts <paramref name="dna"/> to base codes. Returns whether any base was lowercase; only then is
+    /// <paramref name="soft"/> written (1 for each lowercase base, 0 for the others).
+    /// </summary>
+    /// <exception cref="DnaInputException">A character that is not a base letter, or an ambiguity code under <see cref="AmbiguousBasePolicy.Reject"/>.</exception>
+    public static bool Normalize(ReadOnlySpan<char> dna, Span<byte> codes, Span<byte> soft, AmbiguousBasePolicy policy, string? sequenceName = null, string? source = null)
+    {
+        if (codes.Length < dna.Length) throw new ArgumentException("codes buffer is shorter than the input", nameof(codes));
+        var table = Table;
+        int orAll = 0;
+        for (int i = 0; i < dna.Length; i++)
+        {
+            int c = dna[i];
+            int v = c < 128 ? table[c] : Invalid;
+            orAll |= v;
+            codes[i] = (byte)(v & 7);
+        }
+        if (orAll == (orAll & 7)) return false; // fast path: only uppercase ACGT
+        bool anySoft = false;
+        for (int i = 0; i < dna.Length; i++)
+        {
+            int c = dna[i];
+            int v = c < 128 ? table[c] : Invalid;
+            if (v == Invalid) throw InvalidCharacter(dna, i, sequenceName, source);
+            if ((v & Ambiguous) != 0 && policy == AmbiguousBasePolicy.Reject)
+                throw new DnaInputException($"{Where(sequenceName, i)}: ambiguous base '{(char)c}' is rejected by this tokenizer (policy reject; use map-to-n to read it as N)", source);
+            anySoft |= (v & Soft) != 0;
+        }
+        if (!anySoft) return false;
+        if (soft.Length < dna.Length) throw new ArgumentException("soft buffer is shorter than the input", nameof(soft));
+        for (int i = 0; i < dna.Length; i++)
+            soft[i] = (byte)((Table[dna[i]] & Soft) >> 3);
+        return true;
+    }
+
+    /// <summary>True for A C G T N and the IUPAC ambiguity codes, either case.</summary>
+    public static bool IsBaseLetter(char c) => c < 128 && Table[c] != Invalid;
+
+    private static DnaInputException InvalidCharacter(ReadOnlySpan<char> dna, int i, string? sequenceName, string? source)
+    {
+        char c = dna[i];
+        string shown = c is >= ' ' and <= '~' ? $"'{c}'" : $"U+{(int)c:X4}";
+        return new DnaInputException($"{Where(sequenceName, i)}: {shown} is not a DNA base (allowed: ACGTN, IUPAC RYKMSWBDHV, lowercase for soft-masked)", source);
+    }
+
+    private static string Where(string? sequenceName, int index) =>
+        sequenceName is null ? $"position {index + 1}" : $"sequence '{sequenceName}' position {index + 1}";
+
+    // ---- reverse complement -------------------------------------------------------------------------------------
+
+    private static readonly char[] ComplementTable = BuildComplement();
+
+    private static char[] BuildComplement()
+    {
+        var t = new char[128];
+        const string from = "ACGTNRYKMSWBDHV", to = "TGCANYRMKSWVHDB";
+        for (int i = 0; i < from.Length; i++)
+        {
+            t[from[i]] = to[i];
+            t[char.ToLowerInvariant(from[i])] = char.ToLowerInvariant(to[i]);
+        }
+        return t;
+    }
+
+    /// <summary>
+    /// Reverse complement with IUPAC complements (R↔Y, K↔M, B↔V, D↔H; S, W, N are their own), keeping case so
+    /// soft-masking survives. Involution: applying it twice gives the input back.
+    /// </summary>
+    public static void ReverseComplement(ReadOnlySpan<char> dna, Span<char> destination, string? sequenceName = null)
+    {
+        if (destination.Length < dna.Length) throw new ArgumentException("destination is shorter than the input", nameof(destination));
+        var t = ComplementTable;
+        int n = dna.Length;
+        for (int i = 0; i < n; i++)
+        {
+            char c = dna[i];
+            char r = c < 128 ? t[c] : '\0';
+            if (r == '\0') throw InvalidCharacter(dna, i, sequenceName, null);
+            destination[n - 1 - i] = r;
+        }
+    }
+
+    public static string ReverseComplement(string dna, string? sequenceName = null) =>
+        string.Create(dna.Length, (dna, sequenceName), static (dst, s) => ReverseComplement(s.dna, dst, s.sequenceName));
+}

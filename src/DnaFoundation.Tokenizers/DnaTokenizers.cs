@@ -1,0 +1,60 @@
+using System.Globalization;
+using DnaFoundation.Core;
+
+namespace DnaFoundation.Tokenizers;
+
+/// <summary>Builds a tokenizer from a spec: a built-in name or a tokenizer file.</summary>
+public static class DnaTokenizers
+{
+    public const string SpecHelp =
+        "kmer:3..kmer:6 (DNABERT overlapping k-mers), nt6 (Nucleotide Transformer 6-mers), char (single nucleotide), " +
+        "or a path to tokenizer.json (BPE, e.g. DNABERT-2) / vocab.txt (DNABERT, NT or char) / a folder holding one";
+
+    /// <summary>
+    /// "kmer:K" (K = 3..6), "nt6" or "nt:K", "char"; otherwise a path: tokenizer.json (BPE), vocab.txt (family
+    /// recognised by its special tokens) or a folder with one of them (tokenizer.json preferred).
+    /// </summary>
+    public static DnaTokenizer Load(string spec, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(spec);
+        var s = spec.Trim();
+        if (s.StartsWith("kmer:", StringComparison.OrdinalIgnoreCase))
+            return KmerTokenizer.Dnabert(ParseK(s, 5, 3, 6), ambiguousBases);
+        if (s.Equals("nt6", StringComparison.OrdinalIgnoreCase))
+            return NtKmerTokenizer.NucleotideTransformer(6, ambiguousBases);
+        if (s.StartsWith("nt:", StringComparison.OrdinalIgnoreCase))
+            return NtKmerTokenizer.NucleotideTransformer(ParseK(s, 3, 2, 8), ambiguousBases);
+        if (s.Equals("char", StringComparison.OrdinalIgnoreCase))
+            return CharTokenizer.HyenaDna(ambiguousBases);
+
+        var path = s;
+        if (Directory.Exists(path))
+        {
+            var json = Path.Combine(path, "tokenizer.json");
+            var txt = Path.Combine(path, "vocab.txt");
+            path = File.Exists(json) ? json : File.Exists(txt) ? txt
+                : throw new DnaInputException("folder has neither tokenizer.json nor vocab.txt", path);
+        }
+        if (!File.Exists(path))
+            throw new DnaInputException($"tokenizer '{spec}' is neither a built-in nor an existing file; use {SpecHelp}");
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+            return DnaBpeTokenizer.FromHfJson(path, ambiguousBases);
+        return FromVocabTxt(path, ambiguousBases);
+    }
+
+    private static DnaTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases)
+    {
+        var tokens = TokenVocabulary.ReadVocabTxt(path).ToHashSet(StringComparer.Ordinal);
+        if (tokens.Contains("[RESERVED]")) return CharTokenizer.FromVocabTxt(path, ambiguousBases);
+        if (tokens.Contains("<cls>")) return NtKmerTokenizer.FromVocabTxt(path, ambiguousBases);
+        if (tokens.Contains("[CLS]")) return KmerTokenizer.FromVocabTxt(path, ambiguousBases);
+        throw new DnaInputException("vocab.txt of no known family (expected DNABERT [CLS]/[SEP], NT <cls>, or HyenaDNA [RESERVED] special tokens)", path);
+    }
+
+    private static int ParseK(string spec, int prefixLength, int min, int max)
+    {
+        if (!int.TryParse(spec.AsSpan(prefixLength), NumberStyles.None, CultureInfo.InvariantCulture, out int k) || k < min || k > max)
+            throw new DnaInputException($"tokenizer '{spec}': k must be an integer {min}..{max}");
+        return k;
+    }
+}

@@ -1,0 +1,94 @@
+using DnaFoundation.Core;
+
+namespace DnaFoundation.Tokenizers;
+
+/// <summary>
+/// Nucleotide Transformer's non-overlapping k-mers (k = 6), reproducing NT's public tokenizer
+/// (<c>NucleotidesKmersTokenizer.tokenize</c>): the sequence is split at every N; each piece is cut into k-mers from
+/// its left end; a tail shorter than k becomes single-base tokens; each N is its own token (N is never inside a
+/// k-mer). Vocabulary (NT's <c>compute_tokens_to_ids_v2</c>, the order of the published Hugging Face vocab.txt):
+/// &lt;unk&gt; &lt;pad&gt; &lt;mask&gt; &lt;cls&gt; &lt;eos&gt; &lt;bos&gt;, the 4^k k-mers in product("ATCG") order,
+/// then A T C G N — 4,107 tokens for k = 6. Special tokens: &lt;cls&gt; in front, nothing behind, as NT's models use.
+/// </summary>
+public sealed class NtKmerTokenizer : DnaTokenizer
+{
+    public static readonly string[] NtSpecials = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"];
+
+    private readonly int[] kmerIds;
+    private readonly int[] singleIds; // code 0..4 → id of "A" "C" "G" "T" "N"
+
+    public NtKmerTokenizer(TokenVocabulary vocabulary, int k, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, string? source = null)
+        : base(vocabulary, NtSpecialIds(vocabulary, source), ambiguousBases)
+    {
+        if (k is < 2 or > 12) throw new ArgumentOutOfRangeException(nameof(k), "k must be 2..12");
+        K = k;
+        kmerIds = KmerCodes.IdTable(vocabulary, k, source);
+        singleIds = [.. DnaAlphabet.Letters.Select(c => vocabulary.Require(c.ToString(), source))];
+    }
+
+    public int K { get; }
+
+    public override string Spec => K == 6 ? "nt6" : $"nt:{K}";
+
+    /// <summary>NT's vocabulary for k, built in (k = 6: the 4,107 tokens of every published NT model).</summary>
+    public static NtKmerTokenizer NucleotideTransformer(int k = 6, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    {
+        var tokens = new List<string>(NtSpecials);
+        tokens.AddRange(KmerCodes.ProductOrder("ATCG", k));
+        tokens.AddRange(["A", "T", "C", "G", "N"]);
+        return new NtKmerTokenizer(new TokenVocabulary(tokens, NtSpecials), k, ambiguousBases);
+    }
+
+    /// <summary>Loads an NT vocab.txt; k is the length of its longest tokens.</summary>
+    public static NtKmerTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    {
+        var tokens = TokenVocabulary.ReadVocabTxt(path);
+        int k = tokens.Where(t => !NtSpecials.Contains(t)).Select(t => t.Length).DefaultIfEmpty(0).Max();
+        if (k < 2) throw new DnaInputException("not a Nucleotide Transformer vocabulary: no k-mer tokens", path);
+        return new NtKmerTokenizer(new TokenVocabulary(tokens, NtSpecials, path), k, ambiguousBases, path);
+    }
+
+    private static SpecialTokens NtSpecialIds(TokenVocabulary v, string? source)
+    {
+        int cls = v.Require("<cls>", source);
+        return new SpecialTokens(Unk: v.Require("<unk>", source), Pad: v.Require("<pad>", source), Mask: v.Require("<mask>", source),
+            Cls: cls, Sep: null, Bos: v.Find("<bos>"), Eos: v.Find("<eos>"));
+    }
+
+    public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
+
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    {
+        int k = K, n = codes.Length, t = 0, i = 0;
+        var table = kmerIds;
+        while (i < n && t < maxTokens)
+        {
+            int segEnd = codes[i..].IndexOf(DnaAlphabet.N);
+            segEnd = segEnd < 0 ? n : i + segEnd;
+            int fullEnd = i + (segEnd - i) / k * k;
+            for (; i < fullEnd && t < maxTokens; i += k, t++)
+            {
+                int code = 0;
+                for (int j = 0; j < k; j++) code = (code << 2) | codes[i + j];
+                ids[t] = table[code];
+                starts[t] = i;
+                ends[t] = i + k;
+            }
+            for (; i < segEnd && t < maxTokens; i++, t++)
+            {
+                ids[t] = singleIds[codes[i]];
+                starts[t] = i;
+                ends[t] = i + 1;
+            }
+            if (segEnd < n && t < maxTokens)
+            {
+                ids[t] = singleIds[DnaAlphabet.N];
+                starts[t] = segEnd;
+                ends[t] = segEnd + 1;
+                t++;
+                i = segEnd + 1;
+            }
+        }
+        return t;
+    }
+}
