@@ -92,7 +92,7 @@ public sealed class TokenizerSelectCommand : ICliCommand
         plot.XLabel("BPE merge cycle");
         plot.YLabel("next-k-mer accuracy");
         plot.Axes.Right.Label.Text = "balance";
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Alignment.MiddleRight);
         var tmp = Data.AtomicFile.TempPathFor(path) + ".png";
         try
         {
