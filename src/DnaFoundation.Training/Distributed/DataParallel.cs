@@ -1,37 +1,42 @@
 using System.Diagnostics;
+using DnaFoundation.Training.Optimization;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace DnaFoundation.Training.Distributed;
 
 /// <summary>
-/// Data parallelism for a training loop in three calls, so the trainer never touches MPI:
+/// Data parallelism for a plain float32 training loop (fine-tuning, tests, benchmarks) in a few calls, so the loop
+/// never touches MPI. The <see cref="Trainer"/> does the same through its own <see cref="GradientBucket"/>.
 /// <code>
-/// var dp = new DataParallel(communicator, model, config);   // rank 0's weights to every rank
-/// // per step: forward/backward over this rank's micro-batches (loss / accumulation steps), then
-/// dp.AverageGradients();                                     // mean over ranks, before clipping and optimizer.step()
-/// dp.CheckWeights(step);                                     // every checksum_every steps: replicas still identical?
+/// using var dp = new DataParallel(communicator, model, config);  // rank 0's weights to every rank
+/// // per step: dp.ZeroGradients(); forward/backward over this rank's micro-batches (loss / accumulation), then
+/// dp.AverageGradients();                                         // mean over ranks, before clipping and optimizer.step()
+/// dp.CheckWeights(step);                                         // every checksum_every steps: replicas still identical?
 /// </code>
 /// The global batch is micro-batch × accumulation × world size; each rank must read its own part of the data.
-/// In a world of one every call returns at once.
+/// In a world of one every call but <see cref="ZeroGradients"/> returns at once.
 /// </summary>
 public sealed class DataParallel : IDisposable
 {
     private readonly Module model;
     private readonly DistributedConfig config;
+    private readonly IReadOnlyList<(string Name, Parameter Parameter)> trainable;
     private readonly GradientBucket? bucket;
     private readonly Stopwatch communication = new();
 
-    public DataParallel(ICommunicator communicator, Module model, DistributedConfig config, IEnumerable<Parameter>? trainable = null)
+    public DataParallel(ICommunicator communicator, Module model, DistributedConfig config)
     {
         Communicator = communicator;
         this.model = model;
         this.config = config;
+        trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)).ToList();
         if (communicator.WorldSize == 1) return;
         communication.Start();
         WeightSync.BroadcastFrom(communicator, model);
-        bucket = new GradientBucket(trainable ?? model.parameters());
         communication.Stop();
+        bucket = new GradientBucket(trainable.Select(p => (p.Name, p.Parameter, p.Parameter)).ToList(), communicator);
     }
 
     public ICommunicator Communicator { get; }
@@ -47,14 +52,30 @@ public sealed class DataParallel : IDisposable
     public TimeSpan CommunicationTime => communication.Elapsed;
 
     /// <summary>Bytes all-reduced per step (0 in a world of one).</summary>
-    public long GradientBytes => bucket?.ByteCount ?? 0;
+    public long GradientBytes => bucket is null ? 0 : bucket.Flat.numel() * bucket.Flat.ElementSize;
+
+    /// <summary>Zeros the gradients in place, keeping them views of the bucket (never set them to null).</summary>
+    public void ZeroGradients()
+    {
+        if (bucket is not null)
+        {
+            bucket.Zero();
+            return;
+        }
+        using var _ = no_grad();
+        foreach (var (_, p) in trainable)
+            p.grad?.zero_();
+    }
 
     /// <summary>Replaces every rank's gradients by their mean over ranks. Call once per optimizer step.</summary>
     public void AverageGradients()
     {
         if (bucket is null) return;
+        CheckStillInBucket();
         communication.Start();
-        bucket.AllReduceMean(Communicator);
+        // Reduce divides after summing; division is correctly rounded and exact for a power-of-two world, which
+        // keeps 2 ranks bitwise equal to one process accumulating their micro-batches.
+        bucket.Reduce(WorldSize);
         communication.Stop();
     }
 
@@ -72,6 +93,24 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Sum of a per-rank number (tokens seen) over ranks; collective.</summary>
     public double Sum(double local) => WorldSize == 1 ? local : Communicator.AllReduceSum(local);
+
+    /// <summary>
+    /// A gradient replaced or cleared behind the bucket's back (<c>module.zero_grad()</c> sets them to null, and
+    /// backward then allocates new ones) would silently drop out of the all-reduce: refuse instead.
+    /// </summary>
+    private void CheckStillInBucket()
+    {
+        nint expected = TensorMemory.Address(bucket!.Flat);
+        foreach (var (name, p) in trainable)
+        {
+            using var grad = p.grad;
+            if (grad is null || TensorMemory.Address(grad) != expected)
+                throw new InvalidOperationException(
+                    $"the gradient of '{name}' is no longer a view of the gradient bucket (was it set to null, e.g. by module.zero_grad()?); " +
+                    "clear gradients with DataParallel.ZeroGradients()");
+            expected += (nint)(p.numel() * bucket.Flat.ElementSize);
+        }
+    }
 
     public void Dispose() => bucket?.Dispose();
 }

@@ -34,11 +34,7 @@ public class WeightSyncTests
         WeightSync.BroadcastFrom(SingleProcessCommunicator.Instance, model);
         WeightSync.VerifyIdentical(SingleProcessCommunicator.Instance, model, step: 100);
         using var dp = new DataParallel(SingleProcessCommunicator.Instance, model, new DistributedConfig(ChecksumEvery: 1));
-        dp.AverageGradients();
         dp.CheckWeights(1);
-        Assert.Equal(0, dp.GradientBytes);
-        Assert.Equal(1.5, dp.Mean(1.5));
-        Assert.True(dp.IsRoot);
         Assert.Equal(before, WeightSync.Digest(model));
     }
 }

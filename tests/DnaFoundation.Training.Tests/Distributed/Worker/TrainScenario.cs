@@ -28,7 +28,7 @@ public static class TrainScenario
         for (int step = 0; step < steps; step++)
         {
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            dp.ZeroGradients();
             double localLoss = 0;
             for (int a = 0; a < accumulation; a++)
             {
