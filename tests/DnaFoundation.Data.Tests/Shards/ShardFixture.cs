@@ -13,7 +13,7 @@ internal static class ShardFixture
     {
         var chr20 = Path.Combine(TestPaths.RepoRoot, "samples", "genome", "GRCh37_chr20_sample.fa.gz");
         var toy = dir.File("toy.fa");
-        File.Copy(DataFixtures.Fasta("mixed.fa"), toy);
+        File.Copy(DataFixtures.Fasta("mixed.fa"), toy, overwrite: true);
         var path = dir.File("manifest.json");
         File.WriteAllText(path, $$"""
             { "name": "test", "species": [
