@@ -26,7 +26,10 @@ public sealed record PretrainRequest(string OutputDirectory, string? Resume, str
 /// </summary>
 public static class Pretraining
 {
-    public static TrainingResult Run(TrainerConfig cfg, PretrainRequest request, ILogger log, IProgress<ProgressInfo>? progress, CancellationToken cancel)
+    public static TrainingResult Run(TrainerConfig cfg, PretrainRequest request, ILogger log, IProgress<ProgressInfo>? progress, CancellationToken cancel) =>
+        Run(cfg, request, log, progress, cancel, hooks: null);
+
+    internal static TrainingResult Run(TrainerConfig cfg, PretrainRequest request, ILogger log, IProgress<ProgressInfo>? progress, CancellationToken cancel, TrainerHooks? hooks)
     {
         var comm = request.Communicator ?? SingleProcessCommunicator.Instance;
         var resume = CheckpointStore.Resolve(request.Resume, request.OutputDirectory, cfg.KeepLast);
@@ -35,7 +38,7 @@ public static class Pretraining
         {
             request.Device.ApplyToCurrentThread();
             using var parts = Build(cfg, request, resume, comm, log, progress);
-            using var trainer = new Trainer(parts.Parts);
+            using var trainer = new Trainer(parts.Parts, hooks);
             var result = trainer.Run(cancel);
             record?.Set("results", System.Text.Json.JsonSerializer.SerializeToNode(result, ConfigLoader.Options));
             record?.Complete(result.Status == "completed" ? "succeeded" : result.Status);
@@ -85,7 +88,7 @@ public static class Pretraining
         var model = ModelFactory.Create(modelConfig, heads);
         if (startWeights is not null && resume is null)
         {
-            var report = ModelDirectory.LoadWeights(model, ModelDirectory.WeightsPath(startWeights), HeadLoading.InitializeMissing);
+            var report = ModelDirectory.LoadWeights(model, ModelDirectory.WeightsPath(startWeights), HeadLoading.EncoderOnly);
             log.Information("continuing pretraining from {Dir}: {Loaded} tensors loaded", startWeights, report.Loaded);
         }
 

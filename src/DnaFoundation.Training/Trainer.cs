@@ -13,6 +13,7 @@ using DnaFoundation.Training.Observability;
 using DnaFoundation.Training.Optimization;
 using DnaFoundation.Training.Precision;
 using Serilog;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -213,7 +214,7 @@ public sealed class Trainer : IDisposable
         long globalTokens = p.Communicator.WorldSize > 1 ? (long)p.Communicator.AllReduceSum(tokens) : tokens;
         tokensSeen += globalTokens;
         samplesSeen += (long)cfg.GlobalBatchSize;
-        hooks.AfterStep?.Invoke(step);
+        hooks.AfterStep?.Invoke(step, this);
         return new StepStats(loss, mlm / accumulation, hasRegion ? region / accumulation : null, hasChromatin ? chromatin / accumulation : null,
             norm, lr, lossScale, !applied, globalTokens, clock.Elapsed.TotalSeconds);
     }

@@ -15,5 +15,5 @@ internal sealed record TrainerHooks
     public Action<long, Optimization.GradientBucket>? AfterBackward { get; init; }
 
     /// <summary>After the optimizer step (or its skip).</summary>
-    public Action<long>? AfterStep { get; init; }
+    public Action<long, Trainer>? AfterStep { get; init; }
 }

@@ -53,7 +53,9 @@ public class GenomeWindowSourceTests
         // The first tile is the region's first 64 bases, read left to right.
         using var fasta = IndexedFasta.Open(SampleGenome, writeMissingIndex: false);
         var bases = System.Text.Encoding.ASCII.GetString(fasta.Fetch("20", 9_000_000, 9_000_064));
-        Assert.Equal(tok.Encode(bases).Ids.Select(i => (long)i), t1.InputIds[0].data<long>().ToArray());
+        var expected = tok.Encode(bases).Ids;               // 64 bases then [SEP] (HyenaDNA's template), then padding
+        Assert.Equal(expected.Select(i => (long)i), t1.InputIds[0].data<long>().ToArray().Take(expected.Length));
+        Assert.Equal(tok.PadId, t1.InputIds[0, 65].item<long>());
     }
 
     [Fact]
@@ -74,13 +76,15 @@ public class GenomeWindowSourceTests
         using var source = new GenomeWindowSource(regions, tok, cfg, 1, 402, 0, sequential: true, regionBeds, chromBeds);
         using var b = source.Next();
         var labels = b.RegionLabels!.data<long>().ToArray();
-        Assert.Equal(-100, labels[0]);                     // [CLS] (char tokenizer: token i+1 = base i)
-        Assert.Equal(0, labels[1 + 9]);
-        Assert.Equal(1, labels[1 + 10]);
-        Assert.Equal(1, labels[1 + 17]);                   // promoter listed first wins over the CpG island
-        Assert.Equal(2, labels[1 + 20]);
-        Assert.Equal(2, labels[1 + 39]);
-        Assert.Equal(0, labels[1 + 40]);
+        // Char tokenizer: token i is base i, then [SEP] and padding, which carry no label.
+        Assert.Equal(0, labels[9]);
+        Assert.Equal(1, labels[10]);
+        Assert.Equal(1, labels[17]);                       // promoter listed first wins over the CpG island
+        Assert.Equal(2, labels[20]);
+        Assert.Equal(2, labels[39]);
+        Assert.Equal(0, labels[40]);
+        Assert.Equal(-100, labels[400]);
+        Assert.Equal(-100, labels[401]);
         Assert.Equal(new[] { 1f, 0f }, b.ChromatinLabels!.data<float>().ToArray());
     }
 

@@ -42,6 +42,6 @@ public sealed record GenomeDataConfig : IValidatableConfig
     public IEnumerable<string> Validate()
     {
         if (string.IsNullOrWhiteSpace(Genome)) yield return "key 'data.genome': a FASTA path is required";
-        if (ChromatinBinBp > WindowBp) yield return $"key 'data.chromatin_bin_bp': {ChromatinBinBp} is larger than data.window_bp ({WindowBp})";
+        if (ChromatinBeds.Length > 0 && ChromatinBinBp > WindowBp) yield return $"key 'data.chromatin_bin_bp': {ChromatinBinBp} is larger than data.window_bp ({WindowBp})";
     }
 }
