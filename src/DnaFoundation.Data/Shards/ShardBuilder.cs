@@ -16,7 +16,33 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
 {
     public sealed record Summary(int Written, int Skipped, long Rows);
 
+    /// <summary>
+    /// Builds the shards. Bad input (a <see cref="DnaInputException"/>) removes every shard this run wrote and
+    /// restores the index as it was, so a failed run leaves nothing new; a killed run keeps its finished shards.
+    /// </summary>
     public async Task<Summary> RunAsync(CancellationToken ct = default)
+    {
+        var indexPath = Path.Combine(options.OutDir, ShardIndex.FileName);
+        var before = File.Exists(indexPath) ? File.ReadAllBytes(indexPath) : null;
+        bool created = !Directory.Exists(options.OutDir);
+        writtenThisRun.Clear();
+        try
+        {
+            return await BuildAsync(ct).ConfigureAwait(false);
+        }
+        catch (DnaInputException)
+        {
+            foreach (var f in writtenThisRun) AtomicFile.TryDelete(f);
+            if (created) TryDeleteTree(options.OutDir);
+            else if (before is null) AtomicFile.TryDelete(indexPath);
+            else AtomicFile.WriteAllBytes(indexPath, before);
+            throw;
+        }
+    }
+
+    private readonly List<string> writtenThisRun = [];
+
+    private async Task<Summary> BuildAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.OutDir);
         RemoveStaleTempFiles(options.OutDir);
@@ -47,7 +73,9 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
                 {
                     var shardRows = ToRows(batch, tokenizer);
                     var meta = new Dictionary<string, string> { ["dnafm.settings"] = settings, ["dnafm.split"] = splitName };
-                    var (sha, bytes) = await ParquetShardWriter.WriteAsync(Path.Combine(options.OutDir, file), shardRows, content, meta, ct: ct).ConfigureAwait(false);
+                    var target = Path.Combine(options.OutDir, file);
+                    writtenThisRun.Add(target);
+                    var (sha, bytes) = await ParquetShardWriter.WriteAsync(target, shardRows, content, meta, ct: ct).ConfigureAwait(false);
                     entries.RemoveAll(e => e.File == file);
                     entries.Add(new ShardEntry(splitName, file, batch.Count, sha, bytes));
                     new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
@@ -159,6 +187,11 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
     }
 
     private static List<ShardEntry> Sorted(List<ShardEntry> e) => e.OrderBy(x => x.File, StringComparer.Ordinal).ToList();
+
+    private static void TryDeleteTree(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     private static void RemoveStaleTempFiles(string dir)
     {
