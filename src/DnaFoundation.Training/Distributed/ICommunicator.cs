@@ -31,4 +31,11 @@ public interface ICommunicator : IDisposable
     double[] AllGather(double value);
 
     void Barrier();
+
+    /// <summary>
+    /// Ends the job on every rank after an unrecoverable error on this one, after writing <paramref name="reason"/>
+    /// with this rank's number: without it, the other ranks would wait in their next collective. In a world of
+    /// several it does not return. A world of one has nobody to stop: it returns at once and the caller rethrows.
+    /// </summary>
+    void AbortWorld(string reason, int exitCode);
 }

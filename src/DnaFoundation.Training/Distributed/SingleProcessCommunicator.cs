@@ -26,5 +26,7 @@ public sealed class SingleProcessCommunicator : ICommunicator
 
     public void Barrier() { }
 
+    public void AbortWorld(string reason, int exitCode) { }
+
     public void Dispose() { }
 }

@@ -1,0 +1,97 @@
+using DnaFoundation.Model.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DnaFoundation.Model;
+
+/// <summary>
+/// The encoder shared by every family: embeddings, <c>num_hidden_layers</c> blocks (ALBERT groups share one set of
+/// weights across consecutive layers), and for pre-LN models a final LayerNorm.
+/// </summary>
+public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
+{
+    private readonly EncoderConfig config;
+    private readonly Embeddings embeddings;
+    private readonly ModuleList<EncoderLayer> layer;
+    private readonly LayerNorm? final_norm;
+
+    public DnaEncoder(EncoderConfig config, Device? device = null) : base(nameof(DnaEncoder))
+    {
+        this.config = config;
+        embeddings = new Embeddings(config, device);
+        layer = new ModuleList<EncoderLayer>();
+        for (int i = 0; i < config.HiddenGroups * config.InnerGroupNum; i++)
+            layer.Add(new EncoderLayer(config, device));
+        if (config.LayerNormPlacement == NormPlacement.Pre)
+            final_norm = LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
+        RegisterComponents();
+    }
+
+    public EncoderConfig Config => config;
+
+    public Embeddings Embeddings => embeddings;
+
+    /// <summary>(B, T) int64 ids and optional (B, T) mask (1 = token, 0 = padding) → (B, T, hidden).</summary>
+    public override Tensor forward(Tensor inputIds, Tensor? attentionMask) => Run(inputIds, attentionMask).LastHiddenState;
+
+    /// <summary>
+    /// The full forward. <paramref name="outputAttentions"/> switches every layer to the eager attention path
+    /// (same numbers as the fast path) and returns its probabilities.
+    /// </summary>
+    public EncoderOutput Run(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null,
+        bool outputAttentions = false, bool outputHiddenStates = false)
+    {
+        if (inputIds.dim() != 2) throw new ArgumentException($"input_ids must be (batch, tokens); got [{string.Join(", ", inputIds.shape)}]");
+        using var scope = NewDisposeScope();
+        var x = embeddings.forward(inputIds, attentionMask, tokenTypeIds);
+        var probabilities = outputAttentions ? new List<Tensor>() : null;
+        var ctx = BuildContext(attentionMask, inputIds.shape[1], x.dtype, x.device, probabilities, scope);
+        var hidden = new List<Tensor>();
+        if (outputHiddenStates) hidden.Add(x);
+
+        int perGroup = config.NumHiddenLayers / config.HiddenGroups;
+        for (int i = 0; i < config.NumHiddenLayers; i++)
+        {
+            int group = i / perGroup;
+            for (int j = 0; j < config.InnerGroupNum; j++)
+                x = layer[group * config.InnerGroupNum + j].forward(x, ctx);
+            if (outputHiddenStates && (i < config.NumHiddenLayers - 1 || final_norm is null)) hidden.Add(x);
+        }
+        if (final_norm is not null)
+        {
+            x = final_norm.forward(x);
+            if (outputHiddenStates) hidden.Add(x);
+        }
+        // The last hidden state may also be in the hidden-state list: move each distinct tensor exactly once,
+        // or a second move would push it past the caller's scope and leak it.
+        var results = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { x };
+        results.UnionWith(hidden);
+        results.UnionWith(probabilities ?? []);
+        foreach (var t in results) t.MoveToOuterDisposeScope();
+        return new EncoderOutput(x, hidden, probabilities ?? []);
+    }
+
+    private AttentionContext BuildContext(Tensor? attentionMask, long length, ScalarType dtype, Device device,
+        List<Tensor>? probabilities, DisposeScope scope)
+    {
+        Tensor? bias = null;
+        if (attentionMask is not null && !attentionMask.all().item<bool>())
+        {
+            // Padding keys get the dtype's most negative finite value (as HF): exp() underflows to 0, and a
+            // fully padded row stays finite instead of NaN.
+            var keep = attentionMask.to(ScalarType.Bool).view(attentionMask.shape[0], 1, 1, length);
+            bias = zeros(keep.shape, dtype: dtype, device: device).masked_fill(keep.logical_not(), finfo(dtype).min);
+        }
+        if (config.PositionEmbeddingType == PositionScheme.Alibi)
+        {
+            var alibi = AlibiBias.Build(config.NumAttentionHeads, length, dtype, device);
+            bias = bias is null ? alibi : bias + alibi;
+        }
+        Tensor? cos = null, sin = null;
+        if (config.PositionEmbeddingType == PositionScheme.Rotary)
+            (cos, sin) = RotaryEmbedding.Tables(config.HeadDim, length, dtype, device);
+        return new AttentionContext { Bias = bias, RotaryCos = cos, RotarySin = sin, Probabilities = probabilities, ProbabilityScope = scope };
+    }
+}

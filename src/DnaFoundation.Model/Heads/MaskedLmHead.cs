@@ -1,0 +1,46 @@
+using DnaFoundation.Model.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DnaFoundation.Model.Heads;
+
+/// <summary>
+/// Masked-LM head: <c>decoder(norm(act(dense(h)))) + bias</c>. The decoder maps the embedding width to the
+/// vocabulary; when tied it reuses the input embedding matrix (one parameter, not two), else it owns <c>decoder</c>.
+/// Works on any (..., hidden) input, so a trainer can gather the masked positions first.
+/// </summary>
+public sealed class MaskedLmHead : Module<Tensor, Tensor>
+{
+    private readonly Func<Tensor, Tensor> act;
+    private readonly Func<Tensor> tiedWeight;
+    private readonly Linear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly Parameter? decoder;
+    private readonly Parameter bias;
+
+    public MaskedLmHead(EncoderConfig config, Func<Tensor> inputEmbedding, Device? device = null) : base(nameof(MaskedLmHead))
+    {
+        int width = config.EmbeddingWidth;
+        // ESM's lm_head always uses GELU; the BERT family follows hidden_act.
+        act = ActivationFunctions.Get(config.Layout == CheckpointLayout.Esm ? "gelu" : config.HiddenAct);
+        tiedWeight = inputEmbedding;
+        dense = Linear(config.HiddenSize, width, device: device);
+        LayerNorm = nn.LayerNorm(width, config.LayerNormEps, device: device);
+        if (!config.TieWordEmbeddings)
+            decoder = Parameter(empty(config.VocabSize, width, device: device));
+        bias = Parameter(zeros(config.VocabSize, device: device));
+        RegisterComponents();
+    }
+
+    public bool IsTied => decoder is null;
+
+    /// <summary>(..., hidden) → (..., vocab).</summary>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var h = LayerNorm.forward(act(dense.forward(hidden)));
+        return nn.functional.linear(h, decoder ?? tiedWeight(), bias).MoveToOuterDisposeScope();
+    }
+}

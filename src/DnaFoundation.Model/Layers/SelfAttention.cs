@@ -1,0 +1,61 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DnaFoundation.Model.Layers;
+
+/// <summary>
+/// Multi-head self-attention with one fused <c>qkv</c> projection (checkpoint layouts with separate
+/// query/key/value are split and joined at load/save time). The fast path is <c>scaled_dot_product_attention</c>;
+/// the eager path computes the same softmax(q·kᵀ/√d + bias)·v explicitly and returns the probabilities.
+/// </summary>
+public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
+{
+    private readonly int heads, headDim;
+    private readonly double dropoutP;
+    private readonly Linear qkv;
+    private readonly Linear dense;
+    private readonly Dropout attentionDropout;
+
+    public SelfAttention(EncoderConfig config, Device? device = null) : base(nameof(SelfAttention))
+    {
+        heads = config.NumAttentionHeads;
+        headDim = config.HeadDim;
+        dropoutP = config.AttentionProbsDropoutProb;
+        qkv = Linear(config.HiddenSize, 3 * config.HiddenSize, device: device);
+        dense = Linear(config.HiddenSize, config.HiddenSize, device: device);
+        attentionDropout = Dropout(dropoutP);
+        RegisterComponents();
+    }
+
+    /// <summary>(B, T, hidden) → (B, T, hidden), the output projection applied, before dropout and residual.</summary>
+    public override Tensor forward(Tensor x, AttentionContext ctx)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+        var parts = qkv.forward(x).view(b, t, 3, heads, headDim).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × (B, h, T, d)
+        Tensor q = parts[0], k = parts[1], v = parts[2];
+        if (ctx.RotaryCos is not null)
+        {
+            q = RotaryEmbedding.Apply(q, ctx.RotaryCos, ctx.RotarySin!);
+            k = RotaryEmbedding.Apply(k, ctx.RotaryCos, ctx.RotarySin!);
+        }
+        var bias = ctx.Bias?.to(q.dtype);
+        Tensor context;
+        if (ctx.Probabilities is null)
+        {
+            context = nn.functional.scaled_dot_product_attention(q, k, v, bias, training ? dropoutP : 0.0);
+        }
+        else
+        {
+            var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(headDim);
+            if (bias is not null) scores = scores + bias;
+            var probs = nn.functional.softmax(scores, -1);
+            ctx.Collect(probs.detach());
+            context = matmul(attentionDropout.forward(probs), v);
+        }
+        var merged = context.transpose(1, 2).reshape(b, t, heads * headDim);
+        return dense.forward(merged).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,84 @@
+using DnaFoundation.Core;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DnaFoundation.Model;
+
+/// <summary>Builds models from configs: heads from the HF class name, weights initialised as BERT does.</summary>
+public static class ModelFactory
+{
+    /// <summary>A new model with freshly initialised weights (normal(0, initializer_range), LayerNorm 1/0, biases 0).</summary>
+    public static DnaModel Create(EncoderConfig config, ModelHeads heads, Device? device = null)
+    {
+        // Built directly on the target device: no CPU copy of a large model first.
+        var model = new DnaModel(config, heads, device);
+        Initialize(model, config.InitializerRange, config.PadTokenId);
+        return model;
+    }
+
+    /// <summary>The heads an HF architecture name implies (<c>BertForMaskedLM</c> → MaskedLm, …).</summary>
+    public static ModelHeads HeadsFor(string? architecture) => architecture switch
+    {
+        null => ModelHeads.None,
+        DnaMultiTaskArchitecture => ModelHeads.MultiTask,
+        _ when architecture.EndsWith("ForMaskedLM", StringComparison.Ordinal) || architecture.EndsWith("ForPreTraining", StringComparison.Ordinal) => ModelHeads.MaskedLm,
+        _ when architecture.EndsWith("ForSequenceClassification", StringComparison.Ordinal) => ModelHeads.Sequence,
+        _ when architecture.EndsWith("ForTokenClassification", StringComparison.Ordinal) => ModelHeads.Token,
+        _ when architecture.EndsWith("Model", StringComparison.Ordinal) => ModelHeads.None,
+        _ => throw new DnaInputException($"architecture '{architecture}' is not supported; expected *ForMaskedLM, *ForSequenceClassification, *ForTokenClassification, *Model or {DnaMultiTaskArchitecture}"),
+    };
+
+    public const string DnaMultiTaskArchitecture = "DnaMultiTaskModel";
+
+    /// <summary>The HF architecture name for a layout and head set (written to config.json).</summary>
+    public static string ArchitectureFor(EncoderConfig config, ModelHeads heads)
+    {
+        var family = config.Layout switch
+        {
+            CheckpointLayout.Esm => "Esm",
+            CheckpointLayout.Albert => "Albert",
+            _ => "Bert",
+        };
+        return heads switch
+        {
+            ModelHeads.None => family + "Model",
+            ModelHeads.MaskedLm => family + "ForMaskedLM",
+            ModelHeads.Sequence => family + "ForSequenceClassification",
+            ModelHeads.Token => family + "ForTokenClassification",
+            ModelHeads.MultiTask => DnaMultiTaskArchitecture,
+            _ => throw new ArgumentException($"head combination {heads} has no architecture name; use one head or all three"),
+        };
+    }
+
+    /// <summary>BERT's initialisation, applied in place.</summary>
+    public static void Initialize(nn.Module model, double std, int? paddingIdx)
+    {
+        using var _ = no_grad();
+        foreach (var (name, m) in model.named_modules())
+        {
+            switch (m)
+            {
+                case Linear lin:
+                    lin.weight!.normal_(0, std);
+                    lin.bias?.zero_();
+                    break;
+                case Embedding emb:
+                    emb.weight!.normal_(0, std);
+                    // As HF: the padding row of the token table starts at zero.
+                    if (paddingIdx is int p && name.EndsWith("word_embeddings", StringComparison.Ordinal)) emb.weight[p].zero_();
+                    break;
+                case LayerNorm ln:
+                    ln.weight?.fill_(1.0);
+                    ln.bias?.zero_();
+                    break;
+            }
+        }
+        foreach (var (name, p) in model.named_parameters())
+        {
+            // Parameters owned directly by our modules (MLM bias, untied decoder) rather than by a Linear.
+            if (name.EndsWith("mlm.bias", StringComparison.Ordinal)) p.zero_();
+            else if (name.EndsWith("mlm.decoder", StringComparison.Ordinal)) p.normal_(0, std);
+        }
+    }
+}
