@@ -64,10 +64,13 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
             x = final_norm.forward(x);
             if (outputHiddenStates) hidden.Add(x);
         }
-        return new EncoderOutput(
-            x.MoveToOuterDisposeScope(),
-            hidden.Select(h => h.MoveToOuterDisposeScope()).ToList(),
-            (probabilities ?? []).Select(p => p.MoveToOuterDisposeScope()).ToList());
+        // The last hidden state may also be in the hidden-state list: move each distinct tensor exactly once,
+        // or a second move would push it past the caller's scope and leak it.
+        var results = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { x };
+        results.UnionWith(hidden);
+        results.UnionWith(probabilities ?? []);
+        foreach (var t in results) t.MoveToOuterDisposeScope();
+        return new EncoderOutput(x, hidden, probabilities ?? []);
     }
 
     private AttentionContext BuildContext(Tensor? attentionMask, long length, ScalarType dtype, Device device,

@@ -49,16 +49,9 @@ public sealed class DnaModel : Module<Tensor, Tensor?, ModelOutput>
     public ModelOutput Run(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null,
         bool outputAttentions = false, bool outputHiddenStates = false)
     {
-        using var scope = NewDisposeScope();
+        // No scope of its own: the encoder and each head move exactly their results into the caller's scope.
         var enc = encoder.Run(inputIds, attentionMask, tokenTypeIds, outputAttentions, outputHiddenStates);
         var h = enc.LastHiddenState;
-        var output = new ModelOutput(
-            new EncoderOutput(h.MoveToOuterDisposeScope(),
-                enc.HiddenStates.Select(t => t.MoveToOuterDisposeScope()).ToList(),
-                enc.Attentions.Select(t => t.MoveToOuterDisposeScope()).ToList()),
-            mlm?.forward(h).MoveToOuterDisposeScope(),
-            sequence?.forward(h, attentionMask).MoveToOuterDisposeScope(),
-            token?.forward(h).MoveToOuterDisposeScope());
-        return output;
+        return new ModelOutput(enc, mlm?.forward(h), sequence?.forward(h, attentionMask), token?.forward(h));
     }
 }

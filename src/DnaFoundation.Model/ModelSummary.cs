@@ -49,11 +49,11 @@ public static class ModelSummary
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(ci, $"architecture       {ModelFactory.ArchitectureFor(c, heads)} ({c.Layout} checkpoint layout)");
-        sb.AppendLine(ci, $"layers             {c.NumHiddenLayers} × (hidden {c.HiddenSize}, {c.NumAttentionHeads} heads of {c.HeadDim}, feed-forward {c.FeedForward} {c.IntermediateSize}{(c.FeedForwardBias ? "" : ", no bias")})");
+        sb.AppendLine(ci, $"layers             {c.NumHiddenLayers} × (hidden {c.HiddenSize}, {c.NumAttentionHeads} heads of {c.HeadDim}, feed-forward {Lower(c.FeedForward)} {c.IntermediateSize}{(c.FeedForwardBias ? "" : ", no bias")})");
         if (c.HiddenGroups != c.NumHiddenLayers || c.InnerGroupNum != 1)
             sb.AppendLine(ci, $"layer sharing      {c.HiddenGroups} group(s) × {c.InnerGroupNum} layer(s), shared across {c.NumHiddenLayers / c.HiddenGroups} consecutive layers");
-        sb.AppendLine(ci, $"norm               {c.LayerNormPlacement}-LN, eps {c.LayerNormEps.ToString("g", ci)}");
-        sb.AppendLine(ci, $"positions          {c.PositionEmbeddingType}{(c.PositionEmbeddingType == PositionScheme.Absolute ? $" (max {c.MaxPositionEmbeddings} tokens)" : "")}");
+        sb.AppendLine(ci, $"norm               {Lower(c.LayerNormPlacement)}-LN, eps {c.LayerNormEps.ToString("g", ci)}");
+        sb.AppendLine(ci, $"positions          {Lower(c.PositionEmbeddingType)}{(c.PositionEmbeddingType == PositionScheme.Absolute ? $" (max {c.MaxPositionEmbeddings} tokens)" : "")}");
         sb.AppendLine(ci, $"vocabulary         {c.VocabSize}{(c.EmbeddingSize is int e && e != c.HiddenSize ? $", factorized embedding {e} → {c.HiddenSize}" : "")}");
         sb.AppendLine(ci, $"activation         {c.HiddenAct}; dropout hidden {c.HiddenDropoutProb.ToString(ci)}, attention {c.AttentionProbsDropoutProb.ToString(ci)}");
         if (heads.HasFlag(ModelHeads.MaskedLm)) sb.AppendLine(ci, $"MLM head           decoder {(c.TieWordEmbeddings ? "tied to the input embeddings" : "untied")}");
@@ -65,4 +65,6 @@ public static class ModelSummary
             sb.AppendLine(ci, $"HF checkpoint      {ckpt.ToString("N0", ci)} (incl. tensors HF allocates but this architecture never uses)");
         return sb.ToString();
     }
+
+    private static string Lower(Enum e) => e.ToString().ToLowerInvariant();
 }

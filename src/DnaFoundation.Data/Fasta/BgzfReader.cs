@@ -135,7 +135,16 @@ public sealed class BgzfReader : Stream
         return Task.Run(() =>
         {
             var result = new Block[raws.Count];
-            Parallel.For(0, raws.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => result[i] = Inflate(raws[i]));
+            try
+            {
+                Parallel.For(0, raws.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, i => result[i] = Inflate(raws[i]));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // The reader reports the first bad block in file order, as a sequential reader would.
+                var first = e.InnerExceptions.OfType<DnaInputException>().OrderBy(x => x.ByteOffset).FirstOrDefault();
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first ?? e.InnerExceptions[0]);
+            }
             return result;
         });
     }

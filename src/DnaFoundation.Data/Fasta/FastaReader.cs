@@ -84,7 +84,11 @@ public sealed class FastaReader : IDisposable
         // Between records: only empty lines may stand before the next '>'.
         while (true)
         {
-            if (!Fill()) return null;
+            if (!Fill())
+            {
+                if (!started) throw new DnaInputException("no FASTA records (the file is empty)", Path, line, bufStart + pos);
+                return null;
+            }
             byte b = buf[pos];
             if (b == '\n') { pos++; line++; continue; }
             if (b == '\r' && PeekIsNewline(1)) { pos += 2; line++; continue; }

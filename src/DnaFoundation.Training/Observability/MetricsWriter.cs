@@ -24,8 +24,12 @@ public sealed class MetricsWriter : IDisposable
 
     public string Path { get; }
 
+    /// <summary>Writes one record; non-finite numbers (an overflowed gradient norm) are written as null, since JSON has no inf/NaN.</summary>
     public void Write(JsonObject record)
     {
+        foreach (var key in record.Select(kv => kv.Key).ToList())
+            if (record[key] is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d))
+                record[key] = null;
         writer.Write(record.ToJsonString());
         writer.Write('\n');
         writer.Flush();

@@ -39,7 +39,11 @@ public sealed class MasterWeights : IDisposable
                     masters[name] = new Parameter(p.detach().to(ScalarType.Float32).clone());
         policy.CastModel(model);
         var pairs = model.named_parameters().Where(p => masters.ContainsKey(p.name)).Select(p => (p.name, masters[p.name], p.parameter)).ToList();
-        return new MasterWeights(pairs, separate: true);
+        var result = new MasterWeights(pairs, separate: true);
+        // Casting the whole model and then the norms back to float32 rounded the norm weights through the half
+        // type; copy the exact values back so a resumed run computes exactly as a continuing one.
+        result.PushToModel();
+        return result;
     }
 
     /// <summary>Copies the master weights into the model (no-op under fp32, where they are the same tensors).</summary>

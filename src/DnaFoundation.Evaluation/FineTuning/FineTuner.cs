@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using DnaFoundation.Core;
+using DnaFoundation.Model;
+using DnaFoundation.Model.Heads;
+using DnaFoundation.Training.Distributed;
+using DnaFoundation.Training.Observability;
+using DnaFoundation.Training.Optimization;
+using DnaFoundation.Training.Precision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DnaFoundation.Evaluation.FineTuning;
+
+/// <summary>
+/// Supervised fine-tuning on the trainer's machinery (precision policy with float32 master weights, the flat
+/// gradient bucket, AdamW groups, the warm-up/linear schedule, metrics.jsonl): one optimizer step consumes one
+/// global batch, split into micro-batches whose losses are weighted by their share of the global batch, so the
+/// step's gradient is the global-batch mean however it was split. Dev is evaluated every eval_steps and at the end;
+/// the best evaluation's weights are restored before returning.
+/// </summary>
+public sealed class FineTuner
+{
+    private readonly FineTuneConfig cfg;
+    private readonly Device device;
+    private readonly IProgress<ProgressInfo>? progress;
+    private LoraAttachment? lora;
+
+    public FineTuner(FineTuneConfig config, Device device, IProgress<ProgressInfo>? progress = null)
+    {
+        cfg = config;
+        this.device = device;
+        this.progress = progress;
+    }
+
+    /// <summary>The task's loss on float32 logits (cross-entropy, per-label BCE, or per-token cross-entropy ignoring −100).</summary>
+    public static Tensor Loss(FineTuneTask task, Tensor logits, Tensor target) => task switch
+    {
+        FineTuneTask.MultiLabel => Losses.MultiLabel(logits, target),
+        _ => Losses.CrossEntropy(logits, target),
+    };
+
+    /// <summary>Optimizer steps for a run: epochs × ⌈N / global batch⌉, or max_steps when set (as HF Trainer).</summary>
+    public static long TotalSteps(FineTuneConfig c, int trainCount)
+    {
+        long perEpoch = (trainCount + c.GlobalBatch - 1) / c.GlobalBatch;
+        return c.MaxSteps > 0 ? c.MaxSteps : Math.Max(1, (long)Math.Ceiling(c.Epochs * perEpoch));
+    }
+
+    public FineTuneResult Run(DnaModel model, int padId, IReadOnlyList<FineTuneExample> train, IReadOnlyList<FineTuneExample> dev,
+        string? runDirectory = null, CancellationToken cancel = default)
+    {
+        if (train.Count == 0) throw new DnaInputException("no training examples");
+        var clock = Stopwatch.StartNew();
+        model.to(device);
+        lora = cfg.Lora is null ? null : LoraAttachment.Attach(model, cfg.Lora, cfg.Seed);
+        // The network the optimizer sees: the model plus any adapters, so master weights and the bucket cover both.
+        // Not disposed: it only groups modules the caller owns.
+        var network = new FineTuneNetwork(model, lora);
+        var policy = new PrecisionPolicy(cfg.Precision);
+        using var master = MasterWeights.Prepare(network, policy);
+        var optCfg = new OptimizerConfig
+        {
+            Lr = cfg.LearningRate, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8, WeightDecay = cfg.WeightDecay, MaxGradNorm = cfg.MaxGradNorm,
+            Schedule = new ScheduleConfig { Kind = ScheduleKind.Linear, WarmupSteps = cfg.WarmupSteps },
+        };
+        var optimizer = OptimizerFactory.Create(master.Named, optCfg);
+        lora?.EnableWeightGradients(); // after the optimizer's list was taken: the base weights only carry G for the adapters
+        using var bucket = new GradientBucket(master.Pairs, new SingleProcessCommunicator());
+        long total = TotalSteps(cfg, train.Count);
+        var schedule = new LrSchedule(cfg.LearningRate, optCfg.Schedule, total);
+        if (runDirectory is not null) Directory.CreateDirectory(runDirectory);
+        using var metrics = runDirectory is null ? null : new MetricsWriter(runDirectory, null);
+
+        var order = new EpochOrder(train.Count, cfg.Seed);
+        random.manual_seed(cfg.Seed); // dropout stream
+        model.train();
+        var devCurve = new List<DevPoint>();
+        DevPoint? best = null;
+        Dictionary<string, Tensor>? bestWeights = null;
+        int sinceBest = 0;
+        bool stoppedEarly = false;
+        long step = 0;
+        try
+        {
+            while (step < total)
+            {
+                cancel.ThrowIfCancellationRequested();
+                double lr = schedule.Apply(optimizer, step);
+                var global = order.Take(cfg.GlobalBatch).Select(i => train[i]).ToList();
+                double loss = TrainStep(model, padId, global, bucket, master, optimizer);
+                step++;
+                progress?.Report(new ProgressInfo("finetune", step, total, "steps", $"loss {loss:F4}"));
+                metrics?.Write(new JsonObject { ["step"] = step, ["kind"] = "train", ["loss"] = loss, ["lr"] = lr, ["epoch"] = order.Epoch });
+                if (step % cfg.EvalSteps != 0 && step != total) continue;
+                var point = EvaluateDev(model, padId, dev, step);
+                devCurve.Add(point);
+                metrics?.Write(new JsonObject { ["step"] = step, ["kind"] = "eval", ["loss"] = point.Loss, ["metrics"] = new JsonObject(point.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(double.IsNaN(kv.Value) ? 0 : kv.Value)))) });
+                if (best is null || Better(point, best))
+                {
+                    best = point;
+                    sinceBest = 0;
+                    bestWeights = Snapshot(network, bestWeights);
+                }
+                else if (cfg.Patience > 0 && ++sinceBest >= cfg.Patience)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
+            }
+            if (bestWeights is not null) Restore(network, bestWeights);
+            lora?.Sync();
+            lora?.MergeInto();
+            if (policy.UsesMasterWeights) model.to(ScalarType.Float32);
+            return new FineTuneResult(step, best?.Step ?? step, best, stoppedEarly, devCurve, clock.Elapsed.TotalSeconds,
+                (int)master.Pairs.Sum(p => p.Master.numel()));
+        }
+        finally
+        {
+            if (bestWeights is not null) foreach (var t in bestWeights.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>One optimizer step over a global batch split into micro-batches.</summary>
+    private double TrainStep(DnaModel model, int padId, IReadOnlyList<FineTuneExample> global, GradientBucket bucket, MasterWeights master, TorchSharp.Modules.AdamW optimizer)
+    {
+        using var scope = NewDisposeScope();
+        lora?.Sync();
+        double loss = 0;
+        for (int start = 0; start < global.Count; start += cfg.MicroBatch)
+        {
+            using var micro = NewDisposeScope();
+            var batch = global.Skip(start).Take(cfg.MicroBatch).ToList();
+            var (ids, mask, target) = FineTuneExamples.Collate(batch, padId, cfg.Task, device);
+            var output = model.Run(ids, mask);
+            var logits = cfg.Task == FineTuneTask.Token ? output.TokenLogits! : output.SequenceLogits!;
+            var l = Loss(cfg.Task, logits, target);
+            double share = (double)batch.Count / global.Count;
+            (l * share).backward();
+            lora?.PullGradients();
+            bucket.AccumulateFromModel();
+            loss += l.item<float>() * share;
+        }
+        double norm = bucket.Reduce(1.0);
+        if (!double.IsFinite(norm) || !double.IsFinite(loss))
+            throw new DnaInputException($"fine-tuning diverged (loss {loss}, gradient norm {norm}); lower the learning rate");
+        bucket.Clip(norm, cfg.MaxGradNorm);
+        optimizer.step();
+        master.PushToModel();
+        bucket.Zero();
+        return loss;
+    }
+
+    private DevPoint EvaluateDev(DnaModel model, int padId, IReadOnlyList<FineTuneExample> dev, long step)
+    {
+        var (loss, probs) = Predictor.Predict(model, dev, cfg.Task, padId, cfg.EvalBatch, device);
+        return new DevPoint(step, loss, Predictor.Score(dev, probs, cfg.Task));
+    }
+
+    private bool Better(DevPoint a, DevPoint b) => cfg.SelectBy switch
+    {
+        "dev-mcc" => a.Metrics.GetValueOrDefault("mcc") > b.Metrics.GetValueOrDefault("mcc"),
+        "dev-auroc" => a.Metrics.GetValueOrDefault("auroc") > b.Metrics.GetValueOrDefault("auroc"),
+        _ => a.Loss < b.Loss,
+    };
+
+    private static Dictionary<string, Tensor> Snapshot(nn.Module network, Dictionary<string, Tensor>? reuse)
+    {
+        using var _ = no_grad();
+        var result = reuse ?? new Dictionary<string, Tensor>();
+        foreach (var (name, p) in network.named_parameters())
+        {
+            if (result.TryGetValue(name, out var t)) t.copy_(p);
+            else result[name] = p.detach().clone().DetachFromDisposeScope();
+        }
+        return result;
+    }
+
+    private static void Restore(nn.Module network, Dictionary<string, Tensor> weights)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in network.named_parameters()) p.copy_(weights[name]);
+    }
+}
+
+/// <summary>The model and its LoRA adapters as one module, so parameter walks (master weights, snapshots) see both.</summary>
+internal sealed class FineTuneNetwork : nn.Module
+{
+    private readonly DnaModel model;
+    private readonly LoraAttachment? lora;
+
+    public FineTuneNetwork(DnaModel model, LoraAttachment? lora) : base(nameof(FineTuneNetwork))
+    {
+        this.model = model;
+        this.lora = lora;
+        RegisterComponents();
+    }
+}
+
+/// <summary>A seeded permutation per epoch; <see cref="Take"/> continues across epoch ends (HF's sampler reshuffles each epoch).</summary>
+internal sealed class EpochOrder(int count, int seed)
+{
+    private int[] order = [];
+    private int position;
+
+    public int Epoch { get; private set; } = -1;
+
+    public IEnumerable<int> Take(int n)
+    {
+        var result = new List<int>(n);
+        while (result.Count < n)
+        {
+            if (position >= order.Length)
+            {
+                Epoch++;
+                order = Enumerable.Range(0, count).ToArray();
+                new Random(unchecked(seed * 1_000_003 + Epoch)).Shuffle(order); // stable across processes, unlike HashCode
+                position = 0;
+                // A global batch never spans two epochs: the last one of an epoch may be short, as in HF Trainer.
+                if (result.Count > 0) break;
+            }
+            result.Add(order[position++]);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,28 @@
+using DnaFoundation.Model.Runtime;
+using DnaFoundation.TestSupport;
+
+namespace DnaFoundation.Training.Tests;
+
+/// <summary>configs/train/tiny.json shrunk for tests: 64-token windows, micro-batch 8, one thread, log every step.</summary>
+internal static class TinyRun
+{
+    public static string ConfigPath => Path.Combine(TestPaths.RepoRoot, "configs", "train", "tiny.json");
+
+    // kmer:6 on 67 bp gives 62 tokens + [CLS] + [SEP] = 64.
+    public static readonly string[] Fast =
+    [
+        "max_length=64", "data.window_bp=67", "micro_batch_size=8", "global_batch_size=16", "eval_batches=2",
+        "baseline_windows=64", "log_every=1", "eval_every=0", "device=cpu", "threads=1", "keep_last=5",
+    ];
+
+    public static TrainerConfig Config(params string[] overrides) => TrainerConfig.Load(ConfigPath, [.. Fast, .. overrides]);
+
+    public static TrainingResult Run(string dir, TrainerConfig cfg, TrainerHooks? hooks = null, string? resume = null, CancellationToken cancel = default) =>
+        Pretraining.Run(cfg, new PretrainRequest(dir, resume, Path.GetDirectoryName(ConfigPath), DeviceChoice.Parse("cpu", 1)),
+            Serilog.Core.Logger.None, null, cancel, hooks);
+
+    public static byte[] FinalWeights(string dir) => File.ReadAllBytes(Path.Combine(dir, Trainer.FinalDirectory, "model.safetensors"));
+
+    public static List<System.Text.Json.Nodes.JsonObject> Metrics(string dir, string kind) =>
+        Observability.MetricsWriter.Read(Path.Combine(dir, Observability.MetricsWriter.FileName)).Where(o => o["kind"]!.GetValue<string>() == kind).ToList();
+}
