@@ -96,9 +96,9 @@ public static class ModelDirectory
                 throw new DnaInputException("sharded index has no weight_map", index);
             return map.EnumerateObject().Select(p => Path.Combine(dir, p.Value.GetString()!)).Distinct().ToList();
         }
-        if (File.Exists(Path.Combine(dir, PickleFile)))
-            throw new DnaInputException($"only {PickleFile} (PyTorch pickle) is here; convert it first: dnafm model convert {dir}", dir);
-        throw new DnaInputException($"no {WeightsFile} (or {IndexFile}) in the model directory", dir);
+        var pickle = Path.Combine(dir, PickleFile);
+        if (File.Exists(pickle)) return [pickle];                  // read in place; `dnafm model convert` makes it safetensors
+        throw new DnaInputException($"no {WeightsFile}, {IndexFile} or {PickleFile} in the model directory", dir);
     }
 
     /// <summary>Copies the file's tensors into <paramref name="model"/> with the key checks of <paramref name="loading"/>.</summary>
@@ -106,7 +106,7 @@ public static class ModelDirectory
     {
         var file = new Dictionary<string, (Tensor Tensor, string Source)>(StringComparer.Ordinal);
         foreach (var f in files)
-            foreach (var (k, t) in Safetensors.Load(f))
+            foreach (var (k, t) in ReadTensors(f))
                 file[k] = (t, f);
         string where = files.Count == 1 ? files[0] : Path.GetDirectoryName(files[0])!;
         try
@@ -118,6 +118,10 @@ public static class ModelDirectory
             foreach (var (t, _) in file.Values) t.Dispose();
         }
     }
+
+    /// <summary>A weights file by its format: safetensors, or a torch.save zip (<c>.bin</c>, <c>.pt</c>, <c>.pth</c>).</summary>
+    public static Dictionary<string, Tensor> ReadTensors(string path) =>
+        path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? Safetensors.Load(path) : PyTorchPickle.Load(path);
 
     /// <summary>Applies HF-named tensors to the model (used by safetensors and pickle loading alike).</summary>
     public static LoadReport Apply(DnaModel model, IReadOnlyDictionary<string, Tensor> tensors, string source, HeadLoading loading)
