@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
@@ -59,7 +61,13 @@ public abstract class DnaTokenizer : Tokenizer
 
     /// <summary>Encodes raw DNA (either case, IUPAC codes per <see cref="AmbiguousBases"/>).</summary>
     /// <exception cref="Core.DnaInputException">A character that is not a base, or a rejected ambiguity code.</exception>
-    public DnaEncoding Encode(ReadOnlySpan<char> dna, EncodeOptions? options = null)
+    public DnaEncoding Encode(ReadOnlySpan<char> dna, EncodeOptions? options = null) =>
+        EncodeAny(MemoryMarshal.Cast<char, ushort>(dna), options);
+
+    /// <summary>As <see cref="Encode(ReadOnlySpan{char}, EncodeOptions?)"/>, for ASCII bytes (e.g. straight from a FASTA reader).</summary>
+    public DnaEncoding Encode(ReadOnlySpan<byte> asciiDna, EncodeOptions? options = null) => EncodeAny(asciiDna, options);
+
+    private DnaEncoding EncodeAny<T>(ReadOnlySpan<T> dna, EncodeOptions? options) where T : unmanaged, IBinaryInteger<T>
     {
         options ??= EncodeOptions.Default;
         int n = dna.Length;
@@ -78,7 +86,7 @@ public abstract class DnaTokenizer : Tokenizer
         int[] ids = ints.Rent(Math.Max(n, 1)), starts = ints.Rent(Math.Max(n, 1)), ends = ints.Rent(Math.Max(n, 1));
         try
         {
-            bool anySoft = DnaAlphabet.Normalize(dna, codes, soft, AmbiguousBases, options.SequenceName, options.Source);
+            bool anySoft = DnaAlphabet.NormalizeCore(dna, codes, soft, AmbiguousBases, options.SequenceName, options.Source, 0);
             if (options.ReverseComplement) ReverseComplementCodes(codes.AsSpan(0, n));
             int count = EncodeCore(codes.AsSpan(0, n), maxContent, ids, starts, ends);
             if (count > maxContent) count = maxContent;

@@ -69,6 +69,7 @@ public sealed class FineTuner
         using var bucket = new GradientBucket(master.Pairs, new SingleProcessCommunicator());
         long total = TotalSteps(cfg, train.Count);
         var schedule = new LrSchedule(cfg.LearningRate, optCfg.Schedule, total);
+        if (runDirectory is not null) Directory.CreateDirectory(runDirectory);
         using var metrics = runDirectory is null ? null : new MetricsWriter(runDirectory, null);
 
         var order = new EpochOrder(train.Count, cfg.Seed);

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using DnaFoundation.Core;
+using DnaFoundation.Evaluation.Baselines;
+using DnaFoundation.Evaluation.Chromatin;
+using DnaFoundation.Evaluation.Datasets;
+using DnaFoundation.Evaluation.Metrics;
+using DnaFoundation.Evaluation.Variants;
+using DnaFoundation.Model;
+using DnaFoundation.Model.Checkpoints;
+using DnaFoundation.Tokenizers;
+using static TorchSharp.torch;
+
+namespace DnaFoundation.Evaluation.FineTuning;
+
+/// <summary>
+/// Where the labelled data comes from. Exactly one form: <see cref="Train"/>/<see cref="Dev"/>/<see cref="Test"/>
+/// as CSV/TSV (single- or multi-label by the task), or FASTA with <see cref="Labels"/> (id → class) files, or FASTA
+/// with <see cref="Bed"/> regions (token task); or a chromatin feature folder binned on <see cref="Genome"/>.
+/// </summary>
+public sealed record FineTuneInputs
+{
+    public string? Train { get; init; }
+    public string? Dev { get; init; }
+    public string? Test { get; init; }
+    public string[]? Labels { get; init; }
+    public string? Bed { get; init; }
+    public string? ChromatinDir { get; init; }
+    public string? Genome { get; init; }
+    public string? Contig { get; init; }
+    public string DevRegion { get; init; } = "45000000-50000000";
+    public string TestRegion { get; init; } = "55000000-63025520";
+    /// <summary>Chromatin only: at most this many training bins (seeded choice), for CPU-sized runs; 0 = all.</summary>
+    public int MaxTrainBins { get; init; }
+    public int MaxEvalBins { get; init; }
+}
+
+public sealed record FineTuneRequest(
+    string Model, string? Tokenizer, bool RandomInit, FineTuneInputs Inputs, FineTuneConfig Config, string OutputDir,
+    IReadOnlyList<string> ModelOverrides, bool KmerBaseline = false);
+
+/// <summary>The library entry point behind <c>dnafm finetune</c>: read data, fine-tune, test, save, report.</summary>
+public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress = null, Action<string>? log = null)
+{
+    private sealed record Split(FineTuneExample[] Train, FineTuneExample[] Dev, FineTuneExample[] Test);
+
+    private sealed record Tables(IReadOnlyList<string> Train, IReadOnlyList<string> Dev, IReadOnlyList<string> Test,
+        byte[,]? TrainY, byte[,]? DevY, byte[,]? TestY);
+
+    public JsonDocument Run(FineTuneRequest req, CancellationToken cancel = default)
+    {
+        var c = req.Config;
+        var heads = c.Task == FineTuneTask.Token ? ModelHeads.Token : ModelHeads.Sequence;
+        // Labels first: the head's width comes from the data.
+        var (labelNames, groups, readSplit, tables) = ReadData(req);
+        var overrides = new List<string>(req.ModelOverrides) { $"num_labels={labelNames.Count}" };
+        if (c.Task == FineTuneTask.MultiLabel) overrides.Add("problem_type=multi_label_classification");
+        var loaded = ModelSource.Load(req.Model, req.Tokenizer, heads, overrides, req.RandomInit, c.Seed, device);
+        using var model = loaded.Model;
+        var data = readSplit(loaded.Tokenizer);
+        log?.Invoke($"{data.Train.Length} train / {data.Dev.Length} dev / {data.Test.Length} test examples, {labelNames.Count} label(s); {loaded.Origin}");
+        var result = new FineTuner(c, device, progress).Run(model, loaded.Tokenizer.PadId, data.Train, data.Dev, req.OutputDir, cancel);
+        var final = Path.Combine(req.OutputDir, "final");
+        ModelDirectory.Save(model, final);
+        loaded.Tokenizer.Save(Path.Combine(final, loaded.Tokenizer.Spec == "bpe" ? "tokenizer.json" : "vocab.txt"));
+
+        var report = new Dictionary<string, object?>
+        {
+            ["model"] = req.Model, ["origin"] = loaded.Origin, ["initialized_heads"] = loaded.InitializedHeads,
+            ["tokenizer"] = loaded.Tokenizer.Spec, ["config"] = c, ["inputs"] = req.Inputs, ["labels"] = labelNames,
+            ["steps"] = result.Steps, ["best_step"] = result.BestStep, ["stopped_early"] = result.StoppedEarly,
+            ["seconds"] = result.Seconds, ["trainable_parameters"] = result.TrainableParameters, ["final_model"] = final,
+            ["best_dev"] = result.Best,
+        };
+        if (c.Task != FineTuneTask.Token && data.Test.Length > 0)
+        {
+            var (loss, probs) = Predictor.Predict(model, data.Test, c.Task, loaded.Tokenizer.PadId, c.EvalBatch, device);
+            report["test_loss"] = loss;
+            report["test"] = Predictor.Score(data.Test, probs, c.Task);
+            if (c.Task == FineTuneTask.MultiLabel)
+            {
+                var per = MultiLabelReport.PerLabel(Truth(data.Test), probs, labelNames, groups);
+                report["test_per_label"] = per;
+                report["test_median_auroc_by_group"] = MultiLabelReport.MedianAurocByGroup(per);
+                if (req.KmerBaseline && tables is not null)
+                    report["kmer_baseline"] = Baseline(tables, labelNames, groups, c.Seed);
+            }
+        }
+        var json = JsonSerializer.Serialize(report, JsonOptions);
+        OutputFiles.WriteText(Path.Combine(req.OutputDir, "results.json"), json);
+        return JsonDocument.Parse(json);
+    }
+
+    internal static readonly JsonSerializerOptions JsonOptions = new(ConfigLoader.Options)
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private Dictionary<string, object> Baseline(Tables t, IReadOnlyList<string> names, IReadOnlyList<string> groups, int seed)
+    {
+        var options = new KmerLogisticOptions(Seed: seed);
+        var lr = KmerLogisticRegression.Fit(t.Train, t.TrainY!, t.Dev, t.DevY!, options);
+        var per = MultiLabelReport.PerLabel(t.TestY!, lr.PredictProbabilities(t.Test), names, groups);
+        log?.Invoke($"k-mer baseline: best iteration {lr.BestIteration}, mean test AUROC {Statistics.Mean(per.Where(p => !double.IsNaN(p.Auroc)).Select(p => p.Auroc)):F4}");
+        return new Dictionary<string, object>
+        {
+            ["options"] = options, ["best_iteration"] = lr.BestIteration, ["test_per_label"] = per,
+            ["test_median_auroc_by_group"] = MultiLabelReport.MedianAurocByGroup(per),
+        };
+    }
+
+    private static byte[,] Truth(FineTuneExample[] ex)
+    {
+        int l = ex[0].Labels!.Length;
+        var y = new byte[ex.Length, l];
+        for (int i = 0; i < ex.Length; i++) for (int j = 0; j < l; j++) y[i, j] = (byte)ex[i].Labels![j];
+        return y;
+    }
+
+    /// <summary>Reads the inputs once; returns label names, their groups, and a function that tokenizes the splits.</summary>
+    private (IReadOnlyList<string> Names, IReadOnlyList<string> Groups, Func<DnaTokenizer, Split> Encode, Tables? Tables) ReadData(FineTuneRequest req)
+    {
+        var i = req.Inputs;
+        var c = req.Config;
+        int max = c.MaxLength;
+        if (i.ChromatinDir is not null)
+        {
+            if (c.Task != FineTuneTask.MultiLabel) throw new DnaInputException("--chromatin needs --task multi-label");
+            if (i.Genome is null) throw new DnaInputException("--chromatin needs --genome (the FASTA the BED files label)");
+            using var genome = FastaGenome.Open(i.Genome, cacheContigs: true);
+            var contig = i.Contig ?? genome.Contigs.First();
+            var binning = new ChromatinBinning();
+            var (features, bins) = ChromatinDataset.Build(i.ChromatinDir, genome, contig,
+                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning);
+            IReadOnlyList<ChromatinBin> Pick(ChromatinSplit s, int cap) => GueSubsample(bins.Where(b => b.Split == s).ToList(), cap, c.Seed);
+            var (tr, dv, te) = (Pick(ChromatinSplit.Train, i.MaxTrainBins), Pick(ChromatinSplit.Dev, i.MaxEvalBins), Pick(ChromatinSplit.Test, i.MaxEvalBins));
+            log?.Invoke($"chromatin: {bins.Count} bins on {contig} ({tr.Count} train, {dv.Count} dev, {te.Count} test used), {features.Count} features");
+            List<MultiLabeledSequence> Rows(IReadOnlyList<ChromatinBin> b) =>
+                b.Select(x => new MultiLabeledSequence($"{contig}:{x.Start}", ChromatinBinner.Context(genome, contig, x.Start, binning), x.Labels)).ToList();
+            var (rtr, rdv, rte) = (Rows(tr), Rows(dv), Rows(te));
+            var tables = new Tables(rtr.Select(r => r.Sequence).ToList(), rdv.Select(r => r.Sequence).ToList(), rte.Select(r => r.Sequence).ToList(), Y(rtr), Y(rdv), Y(rte));
+            return (features.Select(f => f.Name).ToList(), features.Select(f => f.Group).ToList(),
+                tok => new Split(FineTuneExamples.Multi(rtr, tok, max), FineTuneExamples.Multi(rdv, tok, max), FineTuneExamples.Multi(rte, tok, max)), tables);
+        }
+        if (i.Train is null || i.Dev is null) throw new DnaInputException("give --train and --dev (and usually --test), or --chromatin with --genome");
+        bool fasta = IsFasta(i.Train);
+        switch (c.Task)
+        {
+            case FineTuneTask.SingleLabel:
+            {
+                IReadOnlyList<LabeledSequence> Read(string p, int k) => fasta
+                    ? FastaInputs.WithLabels(p, i.Labels is { Length: > 0 } l ? l[Math.Min(k, l.Length - 1)] : throw new DnaInputException("FASTA input needs --labels (one id<TAB>label file per split, in train, dev, test order)"))
+                    : LabeledSequenceReader.ReadSingleLabel(p);
+                var (tr, dv) = (Read(i.Train, 0), Read(i.Dev, 1));
+                var te = i.Test is null ? [] : Read(i.Test, 2);
+                int k = LabeledSequenceReader.ClassCount(tr, i.Train);
+                var names = Enumerable.Range(0, k).Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                return (names, names, tok => new Split(FineTuneExamples.Single(tr, tok, max), FineTuneExamples.Single(dv, tok, max), FineTuneExamples.Single(te, tok, max)), null);
+            }
+            case FineTuneTask.MultiLabel:
+            {
+                var (tr, dv) = (LabeledSequenceReader.ReadMultiLabel(i.Train), LabeledSequenceReader.ReadMultiLabel(i.Dev));
+                var te = i.Test is null ? null : LabeledSequenceReader.ReadMultiLabel(i.Test);
+                if (!dv.LabelNames.SequenceEqual(tr.LabelNames)) throw new DnaInputException("label columns differ from the training file's", i.Dev);
+                var groups = tr.LabelNames.Select(ChromatinDataset.GroupOf).ToList();
+                var tables = te is null ? null : new Tables(tr.Rows.Select(r => r.Sequence).ToList(), dv.Rows.Select(r => r.Sequence).ToList(), te.Rows.Select(r => r.Sequence).ToList(), Y(tr.Rows), Y(dv.Rows), Y(te.Rows));
+                return (tr.LabelNames, groups, tok => new Split(FineTuneExamples.Multi(tr.Rows, tok, max), FineTuneExamples.Multi(dv.Rows, tok, max), te is null ? [] : FineTuneExamples.Multi(te.Rows, tok, max)), tables);
+            }
+            default:
+            {
+                if (!fasta || i.Bed is null) throw new DnaInputException("--task token needs FASTA --train/--dev with --bed regions");
+                var (trS, trY) = FastaInputs.WithRegions(i.Train, i.Bed);
+                var (dvS, dvY) = FastaInputs.WithRegions(i.Dev, i.Bed);
+                return (["outside", "inside"], ["token", "token"], tok => new Split(FineTuneExamples.Token(trS, trY, tok, max), FineTuneExamples.Token(dvS, dvY, tok, max), []), null);
+            }
+        }
+    }
+
+    private static byte[,] Y(IReadOnlyList<MultiLabeledSequence> rows)
+    {
+        int l = rows.Count == 0 ? 0 : rows[0].Labels.Length;
+        var y = new byte[rows.Count, l];
+        for (int r = 0; r < rows.Count; r++) for (int j = 0; j < l; j++) y[r, j] = rows[r].Labels[j];
+        return y;
+    }
+
+    private static IReadOnlyList<T> GueSubsample<T>(IReadOnlyList<T> rows, int max, int seed) => Gue.GueRunner.Subsample(rows, max, seed);
+
+    private static bool IsFasta(string path)
+    {
+        var p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        return Path.GetExtension(p).ToLowerInvariant() is ".fa" or ".fasta" or ".fna";
+    }
+}
