@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using DnaFoundation.Core;
 
 namespace DnaFoundation.Tokenizers;
@@ -44,17 +47,38 @@ public static class DnaAlphabet
 
     /// <summary>
     /// Converts <paramref name="dna"/> to base codes. Returns whether any base was lowercase; only then is
-    /// <paramref name="soft"/> written (1 for each lowercase base, 0 for the others).
+    /// <paramref name="soft"/> written (1 for each lowercase base, 0 for the others; pass an empty span to skip).
+    /// Error positions are 1-based and count from <paramref name="positionOffset"/> (where this piece starts in its sequence).
     /// </summary>
     /// <exception cref="DnaInputException">A character that is not a base letter, or an ambiguity code under <see cref="AmbiguousBasePolicy.Reject"/>.</exception>
-    public static bool Normalize(ReadOnlySpan<char> dna, Span<byte> codes, Span<byte> soft, AmbiguousBasePolicy policy, string? sequenceName = null, string? source = null)
+    public static bool Normalize(ReadOnlySpan<char> dna, Span<byte> codes, Span<byte> soft, AmbiguousBasePolicy policy,
+        string? sequenceName = null, string? source = null, long positionOffset = 0) =>
+        NormalizeCore(MemoryMarshal.Cast<char, ushort>(dna), codes, soft, policy, sequenceName, source, positionOffset);
+
+    /// <summary>As <see cref="Normalize(ReadOnlySpan{char}, Span{byte}, Span{byte}, AmbiguousBasePolicy, string?, string?, long)"/>, for ASCII bytes (e.g. straight from a FASTA reader).</summary>
+    public static bool Normalize(ReadOnlySpan<byte> dna, Span<byte> codes, Span<byte> soft, AmbiguousBasePolicy policy,
+        string? sequenceName = null, string? source = null, long positionOffset = 0) =>
+        NormalizeCore(dna, codes, soft, policy, sequenceName, source, positionOffset);
+
+    internal static bool NormalizeCore<T>(ReadOnlySpan<T> dna, Span<byte> codes, Span<byte> soft, AmbiguousBasePolicy policy,
+        string? sequenceName, string? source, long positionOffset) where T : unmanaged, IBinaryInteger<T>
     {
         if (codes.Length < dna.Length) throw new ArgumentException("codes buffer is shorter than the input", nameof(codes));
+        if (AllUppercaseAcgt(dna))
+        {
+            // (c >> 1) & 3 maps A C G T to 0 1 3 2; x ^ (x >> 1) puts them in code order 0 1 2 3.
+            for (int i = 0; i < dna.Length; i++)
+            {
+                int x = (int.CreateTruncating(dna[i]) >> 1) & 3;
+                codes[i] = (byte)(x ^ (x >> 1));
+            }
+            return false;
+        }
         var table = Table;
         int orAll = 0;
         for (int i = 0; i < dna.Length; i++)
         {
-            int c = dna[i];
+            int c = int.CreateTruncating(dna[i]);
             int v = c < 128 ? table[c] : Invalid;
             orAll |= v;
             codes[i] = (byte)(v & 7);
@@ -63,31 +87,42 @@ public static class DnaAlphabet
         bool anySoft = false;
         for (int i = 0; i < dna.Length; i++)
         {
-            int c = dna[i];
+            int c = int.CreateTruncating(dna[i]);
             int v = c < 128 ? table[c] : Invalid;
-            if (v == Invalid) throw InvalidCharacter(dna, i, sequenceName, source);
+            if (v == Invalid) throw InvalidCharacter(c, i, sequenceName, source, positionOffset);
             if ((v & Ambiguous) != 0 && policy == AmbiguousBasePolicy.Reject)
-                throw new DnaInputException($"{Where(sequenceName, i)}: ambiguous base '{(char)c}' is rejected by this tokenizer (policy reject; use map-to-n to read it as N)", source);
+                throw new DnaInputException($"{Where(sequenceName, positionOffset + i)}: ambiguous base '{(char)c}' is rejected by this tokenizer (policy reject; use map-to-n to read it as N)", source);
             anySoft |= (v & Soft) != 0;
         }
         if (!anySoft) return false;
+        if (soft.Length == 0) return true;
         if (soft.Length < dna.Length) throw new ArgumentException("soft buffer is shorter than the input", nameof(soft));
         for (int i = 0; i < dna.Length; i++)
-            soft[i] = (byte)((Table[dna[i]] & Soft) >> 3);
+            soft[i] = (byte)((Table[int.CreateTruncating(dna[i])] & Soft) >> 3);
         return true;
+    }
+
+    private static readonly SearchValues<char> AcgtChars = SearchValues.Create("ACGT");
+    private static readonly SearchValues<byte> AcgtBytes = SearchValues.Create("ACGT"u8);
+
+    // The common case (uppercase ACGT only) is checked with a vectorized scan before any per-base work.
+    private static bool AllUppercaseAcgt<T>(ReadOnlySpan<T> dna) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (typeof(T) == typeof(ushort)) return MemoryMarshal.Cast<T, char>(dna).IndexOfAnyExcept(AcgtChars) < 0;
+        if (typeof(T) == typeof(byte)) return MemoryMarshal.Cast<T, byte>(dna).IndexOfAnyExcept(AcgtBytes) < 0;
+        return false;
     }
 
     /// <summary>True for A C G T N and the IUPAC ambiguity codes, either case.</summary>
     public static bool IsBaseLetter(char c) => c < 128 && Table[c] != Invalid;
 
-    private static DnaInputException InvalidCharacter(ReadOnlySpan<char> dna, int i, string? sequenceName, string? source)
+    private static DnaInputException InvalidCharacter(int c, int i, string? sequenceName, string? source, long positionOffset = 0)
     {
-        char c = dna[i];
-        string shown = c is >= ' ' and <= '~' ? $"'{c}'" : $"U+{(int)c:X4}";
-        return new DnaInputException($"{Where(sequenceName, i)}: {shown} is not a DNA base (allowed: ACGTN, IUPAC RYKMSWBDHV, lowercase for soft-masked)", source);
+        string shown = c is >= ' ' and <= '~' ? $"'{(char)c}'" : $"U+{c:X4}";
+        return new DnaInputException($"{Where(sequenceName, positionOffset + i)}: {shown} is not a DNA base (allowed: ACGTN, IUPAC RYKMSWBDHV, lowercase for soft-masked)", source);
     }
 
-    private static string Where(string? sequenceName, int index) =>
+    private static string Where(string? sequenceName, long index) =>
         sequenceName is null ? $"position {index + 1}" : $"sequence '{sequenceName}' position {index + 1}";
 
     // ---- reverse complement -------------------------------------------------------------------------------------
@@ -119,7 +154,7 @@ public static class DnaAlphabet
         {
             char c = dna[i];
             char r = c < 128 ? t[c] : '\0';
-            if (r == '\0') throw InvalidCharacter(dna, i, sequenceName, null);
+            if (r == '\0') throw InvalidCharacter(c, i, sequenceName, null);
             destination[n - 1 - i] = r;
         }
     }

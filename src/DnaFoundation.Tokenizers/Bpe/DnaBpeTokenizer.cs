@@ -51,18 +51,49 @@ public sealed class DnaBpeTokenizer : DnaTokenizer
         var mergeIds = hf.Merges.Select((m, i) => (
             vocab.TryGetId(m.Left, out int l) ? l : throw new DnaInputException($"merges[{i}]: '{m.Left}' is not in the vocabulary", path),
             vocab.TryGetId(m.Right, out int r) ? r : throw new DnaInputException($"merges[{i}]: '{m.Right}' is not in the vocabulary", path))).ToList();
-        int unk = vocab.Require(hf.UnkToken, path);
+        var special = Specials(vocab, hf.UnkToken, hf.Prefix, hf.Suffix, path);
+        return new DnaBpeTokenizer(vocab, mergeIds, special, ambiguousBases, hf.FuseUnk, hf.IgnoreMerges, path);
+    }
+
+    /// <summary>
+    /// A tokenizer from a trained vocabulary (specials first) and merges, framed [CLS] … [SEP] when those exist,
+    /// as DNABERT-2's is.
+    /// </summary>
+    public static DnaBpeTokenizer Create(IReadOnlyList<string> tokens, IReadOnlyList<string> specialTokens, IReadOnlyList<(int Left, int Right)> merges,
+        AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    {
+        var vocab = new TokenVocabulary(tokens, specialTokens);
+        var cls = new[] { "[CLS]", "<cls>" }.Where(specialTokens.Contains).Take(1).ToList();
+        var sep = new[] { "[SEP]", "<sep>", "<eos>" }.Where(specialTokens.Contains).Take(1).ToList();
+        var unk = specialTokens.Contains("[UNK]") ? "[UNK]" : "<unk>";
+        return new DnaBpeTokenizer(vocab, merges, Specials(vocab, unk, cls, sep, null), ambiguousBases);
+    }
+
+    /// <summary>The tokenizer after the first <paramref name="mergeCount"/> merges (a GROVER "cycle"): a prefix of this vocabulary.</summary>
+    public DnaBpeTokenizer WithFirstMerges(int mergeCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(mergeCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(mergeCount, merges.Count);
+        int size = merges.Take(mergeCount).Select(m => m.Merged + 1).DefaultIfEmpty(0).Max();
+        size = Math.Max(size, Enumerable.Range(0, VocabSize).Where(i => IsSpecial(i) || Vocabulary[i].Length == 1).Max() + 1);
+        var tokens = Vocabulary.Tokens.Take(size).ToList();
+        var specials = tokens.Where((t, i) => IsSpecial(i));
+        return new DnaBpeTokenizer(new TokenVocabulary(tokens, specials), merges.Take(mergeCount).Select(m => (m.Left, m.Right)).ToList(),
+            Special, AmbiguousBases, FuseUnk, ignoreMerges);
+    }
+
+    private static SpecialTokens Specials(TokenVocabulary vocab, string unkToken, IEnumerable<string> prefixTokens, IEnumerable<string> suffixTokens, string? source)
+    {
         int? Named(params string[] names) => names.Select(vocab.Find).FirstOrDefault(id => id is not null);
-        var prefix = hf.Prefix.Select(t => vocab.Require(t, path)).ToArray();
-        var suffix = hf.Suffix.Select(t => vocab.Require(t, path)).ToArray();
-        var special = new SpecialTokens(
-            Unk: unk,
-            Pad: Named("[PAD]", "<pad>") ?? throw new DnaInputException("no padding token ([PAD] or <pad>) in the vocabulary", path),
-            Mask: Named("[MASK]", "<mask>") ?? throw new DnaInputException("no mask token ([MASK] or <mask>) in the vocabulary", path),
+        var prefix = prefixTokens.Select(t => vocab.Require(t, source)).ToArray();
+        var suffix = suffixTokens.Select(t => vocab.Require(t, source)).ToArray();
+        return new SpecialTokens(
+            Unk: vocab.Require(unkToken, source),
+            Pad: Named("[PAD]", "<pad>") ?? throw new DnaInputException("no padding token ([PAD] or <pad>) in the vocabulary", source),
+            Mask: Named("[MASK]", "<mask>") ?? throw new DnaInputException("no mask token ([MASK] or <mask>) in the vocabulary", source),
             Cls: prefix.Length > 0 ? prefix[0] : Named("[CLS]", "<cls>"),
             Sep: suffix.Length > 0 ? suffix[^1] : Named("[SEP]", "<sep>"))
         { Prefix = prefix, Suffix = suffix };
-        return new DnaBpeTokenizer(vocab, mergeIds, special, ambiguousBases, hf.FuseUnk, hf.IgnoreMerges, path);
     }
 
     /// <summary>Writes a Hugging Face tokenizer.json (DNABERT-2's layout) that Hugging Face's tokenizers load.</summary>
@@ -73,19 +104,18 @@ public sealed class DnaBpeTokenizer : DnaTokenizer
             specials, Vocabulary[Special.Unk], Special.Prefix.Select(i => Vocabulary[i]).ToList(), Special.Suffix.Select(i => Vocabulary[i]).ToList());
     }
 
-    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         // Hugging Face's ignore_merges: a word that is itself a token is emitted whole.
         if (ignoreMerges && codes.Length > 1 && codes.Length <= maxTokenLength && WholeWordId(codes) is int whole)
         {
             if (maxTokens == 0) return 0;
             ids[0] = whole;
-            starts[0] = 0;
-            ends[0] = codes.Length;
+            offsets[0] = new BaseSpan(0, codes.Length);
             return 1;
         }
-        int count = encoder.Encode(codes, ids, starts, ends);
-        return Math.Min(count, maxTokens);
+        int count = encoder.Encode(codes, maxTokens, ids, offsets);
+        return count;
     }
 
     private int? WholeWordId(ReadOnlySpan<byte> codes)

@@ -45,6 +45,22 @@ public class CommunicatorTests
     }
 
     [Fact]
+    public void A_session_outside_a_launcher_is_a_world_of_one_with_the_threads_asked_for()
+    {
+        using var session = DistributedSession.Start(new DistributedConfig(), "cpu", 1, new MpiLaunch(null, null, null, null));
+        Assert.Same(SingleProcessCommunicator.Instance, session.Communicator);
+        Assert.True(session.IsRoot);
+        Assert.Equal(1, session.Device.Threads);
+        Assert.Equal("cpu", session.Device.Device.type.ToString().ToLowerInvariant());
+
+        var twoPerNode = new MpiLaunch(4, 0, 0, 2);
+        Assert.Equal(8, DistributedSession.ThreadsFor(twoPerNode, null, 16));
+        Assert.Equal(8, DistributedSession.ThreadsFor(twoPerNode, 0, 16));
+        Assert.Equal(3, DistributedSession.ThreadsFor(twoPerNode, 3, 16));
+        Assert.Equal(16, DistributedSession.ThreadsFor(new MpiLaunch(null, null, null, null), 0, 16));
+    }
+
+    [Fact]
     public void The_world_of_one_is_the_identity_and_a_failure_propagates()
     {
         var c = SingleProcessCommunicator.Instance;

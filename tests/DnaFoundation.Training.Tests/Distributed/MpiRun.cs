@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Tests.Distributed.Worker;
 
 namespace DnaFoundation.Training.Tests.Distributed;
@@ -9,39 +10,18 @@ namespace DnaFoundation.Training.Tests.Distributed;
 /// </summary>
 public static class MpiRun
 {
-    /// <summary>Shared memory or TCP loopback between the ranks (Open MPI's ob1 with the vader or tcp BTL).</summary>
-    public enum Transport { SharedMemory, Tcp }
-
     public sealed record Result(int ExitCode, string Output);
-
-    public static string? FindMpirun() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .Select(dir => Path.Combine(dir, "mpirun"))
-            .FirstOrDefault(File.Exists);
 
     public static string MpirunOrSkip()
     {
-        var mpirun = FindMpirun();
+        var mpirun = MpirunCommandLine.Find();
         Skip.If(mpirun is null, "mpirun is not installed (Debian/Ubuntu: apt-get install openmpi-bin; .ci/run installs it)");
         return mpirun!;
     }
 
     /// <summary>Runs <paramref name="scenario"/> on <paramref name="ranks"/> ranks under mpirun.</summary>
-    public static Result Ranks(int ranks, string scenario, string outDir, Transport transport = Transport.SharedMemory, params string[] options)
-    {
-        var mpirun = MpirunOrSkip();
-        string btl = transport == Transport.SharedMemory ? "self,vader" : "self,tcp";
-        string[] launcher =
-        [
-            "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--allow-run-as-root", "--oversubscribe", "--bind-to", "none",
-            // ob1 + an explicit BTL, so the transport is the one asked for (UCX, when present, would bypass the BTLs).
-            "--mca", "pml", "ob1", "--mca", "btl", btl,
-            // Containers often forbid the cross-memory-attach syscall; plain copies through shared memory always work.
-            "--mca", "btl_vader_single_copy_mechanism", "none",
-        ];
-        return Start(mpirun, [.. launcher, Dotnet(), "exec", WorkerAssembly, scenario, outDir, .. options]);
-    }
+    public static Result Ranks(int ranks, string scenario, string outDir, LocalTransport transport = LocalTransport.SharedMemory, params string[] options) =>
+        Start(MpirunOrSkip(), [.. MpirunCommandLine.Arguments(ranks, transport, [Dotnet(), "exec", WorkerAssembly, scenario, outDir, .. options])]);
 
     /// <summary>Runs <paramref name="scenario"/> as one plain process (a world of one).</summary>
     public static Result Alone(string scenario, string outDir, params string[] options) =>
@@ -58,7 +38,9 @@ public static class MpiRun
         // A worker must decide its world from mpirun's variables only, not from the test runner's environment.
         foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
             info.Environment.Remove(name);
-        info.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
+        // Containers often forbid the cross-memory-attach syscall that shared memory uses for large messages;
+        // copies through the shared segment always work (slower, which does not matter for these small tests).
+        info.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

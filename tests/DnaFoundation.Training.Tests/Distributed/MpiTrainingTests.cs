@@ -1,4 +1,5 @@
 using DnaFoundation.TestSupport;
+using DnaFoundation.Training.Distributed;
 
 namespace DnaFoundation.Training.Tests.Distributed;
 
@@ -12,7 +13,7 @@ public class MpiTrainingTests
         using var two = new TempDir("dp2");
         using var one = new TempDir("dp1");
 
-        var run = MpiRun.Ranks(2, "train", two.Path, MpiRun.Transport.SharedMemory, "steps=6", "accumulation=1");
+        var run = MpiRun.Ranks(2, "train", two.Path, LocalTransport.SharedMemory, "steps=6", "accumulation=1");
         Assert.True(run.ExitCode == 0, run.Output);
         var single = MpiRun.Alone("train", one.Path, "steps=6", "accumulation=2");
         Assert.True(single.ExitCode == 0, single.Output);
@@ -34,7 +35,7 @@ public class MpiTrainingTests
         using var two = new TempDir("dp2a");
         using var one = new TempDir("dp1a");
 
-        var run = MpiRun.Ranks(2, "train", two.Path, MpiRun.Transport.Tcp, "steps=4", "accumulation=2");
+        var run = MpiRun.Ranks(2, "train", two.Path, LocalTransport.Tcp, "steps=4", "accumulation=2");
         Assert.True(run.ExitCode == 0, run.Output);
         var single = MpiRun.Alone("train", one.Path, "steps=4", "accumulation=4");
         Assert.True(single.ExitCode == 0, single.Output);
@@ -49,9 +50,9 @@ public class MpiTrainingTests
     }
 
     [SkippableTheory]
-    [InlineData(MpiRun.Transport.SharedMemory)]
-    [InlineData(MpiRun.Transport.Tcp)]
-    public void Every_collective_is_exact_across_ranks_including_chunked_and_staged_buffers(MpiRun.Transport transport)
+    [InlineData(LocalTransport.SharedMemory)]
+    [InlineData(LocalTransport.Tcp)]
+    public void Every_collective_is_exact_across_ranks_including_chunked_and_staged_buffers(LocalTransport transport)
     {
         MpiRun.MpirunOrSkip();
         using var dir = new TempDir("coll");
@@ -77,7 +78,7 @@ public class MpiTrainingTests
     {
         MpiRun.MpirunOrSkip();
         using var dir = new TempDir("hang");
-        var run = MpiRun.Ranks(2, "hang", dir.Path, MpiRun.Transport.SharedMemory, "timeout=3");
+        var run = MpiRun.Ranks(2, "hang", dir.Path, LocalTransport.SharedMemory, "timeout=3");
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("error (rank 0 of 2, aborting all ranks): MPI barrier did not complete within 3 s", run.Output);
     }
@@ -87,7 +88,7 @@ public class MpiTrainingTests
     {
         MpiRun.MpirunOrSkip();
         using var dir = new TempDir("fail");
-        var run = MpiRun.Ranks(2, "fail", dir.Path, MpiRun.Transport.SharedMemory, "timeout=600");
+        var run = MpiRun.Ranks(2, "fail", dir.Path, LocalTransport.SharedMemory, "timeout=600");
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("error (rank 1 of 2, aborting all ranks): InvalidOperationException: simulated failure on rank 1", run.Output);
     }
