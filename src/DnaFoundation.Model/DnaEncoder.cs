@@ -15,21 +15,25 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
     private readonly EncoderConfig config;
     private readonly Embeddings embeddings;
     private readonly ModuleList<EncoderLayer> layer;
-    private readonly LayerNorm? final_norm;
+    private readonly Norm? final_norm;
 
-    public DnaEncoder(EncoderConfig config, Device? device = null) : base(nameof(DnaEncoder))
+    public DnaEncoder(EncoderConfig config, Device? device = null, Numerics? numerics = null) : base(nameof(DnaEncoder))
     {
+        Numerics = numerics ?? new Numerics();
         this.config = config;
-        embeddings = new Embeddings(config, device);
+        embeddings = new Embeddings(config, Numerics, device);
         layer = new ModuleList<EncoderLayer>();
         for (int i = 0; i < config.HiddenGroups * config.InnerGroupNum; i++)
-            layer.Add(new EncoderLayer(config, device));
+            layer.Add(new EncoderLayer(config, Numerics, device));
         if (config.LayerNormPlacement == NormPlacement.Pre)
-            final_norm = LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
+            final_norm = new Norm(config.HiddenSize, config.LayerNormEps, Numerics, device);
         RegisterComponents();
     }
 
     public EncoderConfig Config => config;
+
+    /// <summary>fp32 islands for a low-precision model; shared by every layer, switchable between steps.</summary>
+    public Numerics Numerics { get; }
 
     public Embeddings Embeddings => embeddings;
 

@@ -22,8 +22,9 @@ public sealed class DnaModel : Module<Tensor, Tensor?, ModelOutput>
         Config = config;
         Heads = heads;
         encoder = new DnaEncoder(config, device);
+        var numerics = encoder.Numerics;
         if (heads.HasFlag(ModelHeads.MaskedLm))
-            mlm = new MaskedLmHead(config, () => encoder.Embeddings.WordEmbeddings.weight!, device);
+            mlm = new MaskedLmHead(config, () => encoder.Embeddings.WordEmbeddings.weight!, numerics, device);
         if (heads.HasFlag(ModelHeads.Sequence))
             sequence = new SequenceHead(config, heads == ModelHeads.MultiTask ? config.NumChromatinLabels ?? config.LabelCount : config.LabelCount, device);
         if (heads.HasFlag(ModelHeads.Token))
@@ -36,6 +37,9 @@ public sealed class DnaModel : Module<Tensor, Tensor?, ModelOutput>
     public ModelHeads Heads { get; }
 
     public DnaEncoder Encoder => encoder;
+
+    /// <summary>fp32 islands (norms, attention) for a bf16/fp16 model: see <see cref="Model.Numerics"/>.</summary>
+    public Numerics Numerics => encoder.Numerics;
 
     public MaskedLmHead? MaskedLmHead => mlm;
 

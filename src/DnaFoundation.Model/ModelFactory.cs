@@ -68,9 +68,9 @@ public static class ModelFactory
                     // As HF: the padding row of the token table starts at zero.
                     if (paddingIdx is int p && name.EndsWith("word_embeddings", StringComparison.Ordinal)) emb.weight[p].zero_();
                     break;
-                case LayerNorm ln:
-                    ln.weight?.fill_(1.0);
-                    ln.bias?.zero_();
+                case Layers.Norm norm:
+                    norm.Weight.fill_(1.0);
+                    norm.Bias.zero_();
                     break;
             }
         }

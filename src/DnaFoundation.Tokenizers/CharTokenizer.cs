@@ -39,15 +39,16 @@ public sealed class CharTokenizer : DnaTokenizer
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
 
-    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    protected override int? ExactTokenCount(int bases) => bases;
+
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int count = Math.Min(codes.Length, maxTokens);
         var table = baseIds;
         for (int i = 0; i < count; i++)
         {
             ids[i] = table[codes[i]];
-            starts[i] = i;
-            ends[i] = i + 1;
+            offsets[i] = new BaseSpan(i, i + 1);
         }
         return count;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using DnaFoundation.Core;
@@ -63,6 +64,16 @@ public static class DnaAlphabet
         string? sequenceName, string? source, long positionOffset) where T : unmanaged, IBinaryInteger<T>
     {
         if (codes.Length < dna.Length) throw new ArgumentException("codes buffer is shorter than the input", nameof(codes));
+        if (AllUppercaseAcgt(dna))
+        {
+            // (c >> 1) & 3 maps A C G T to 0 1 3 2; x ^ (x >> 1) puts them in code order 0 1 2 3.
+            for (int i = 0; i < dna.Length; i++)
+            {
+                int x = (int.CreateTruncating(dna[i]) >> 1) & 3;
+                codes[i] = (byte)(x ^ (x >> 1));
+            }
+            return false;
+        }
         var table = Table;
         int orAll = 0;
         for (int i = 0; i < dna.Length; i++)
@@ -89,6 +100,17 @@ public static class DnaAlphabet
         for (int i = 0; i < dna.Length; i++)
             soft[i] = (byte)((Table[int.CreateTruncating(dna[i])] & Soft) >> 3);
         return true;
+    }
+
+    private static readonly SearchValues<char> AcgtChars = SearchValues.Create("ACGT");
+    private static readonly SearchValues<byte> AcgtBytes = SearchValues.Create("ACGT"u8);
+
+    // The common case (uppercase ACGT only) is checked with a vectorized scan before any per-base work.
+    private static bool AllUppercaseAcgt<T>(ReadOnlySpan<T> dna) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (typeof(T) == typeof(ushort)) return MemoryMarshal.Cast<T, char>(dna).IndexOfAnyExcept(AcgtChars) < 0;
+        if (typeof(T) == typeof(byte)) return MemoryMarshal.Cast<T, byte>(dna).IndexOfAnyExcept(AcgtBytes) < 0;
+        return false;
     }
 
     /// <summary>True for A C G T N and the IUPAC ambiguity codes, either case.</summary>

@@ -54,10 +54,17 @@ public abstract class DnaTokenizer : Tokenizer
 
     /// <summary>
     /// The family's tokenization of base codes (0..4 = A C G T N), without special tokens. Writes at most
-    /// <paramref name="maxTokens"/> tokens (ids, start and end in <paramref name="codes"/>) and returns how many.
-    /// The buffers hold at least <c>codes.Length</c> entries: no family makes more tokens than bases.
+    /// <paramref name="maxTokens"/> tokens (ids, and [start, end) in <paramref name="codes"/>) and returns how many.
+    /// The buffers hold at least min(<c>codes.Length</c>, <paramref name="maxTokens"/>) entries (no family makes more
+    /// tokens than bases), or exactly <see cref="ExactTokenCount"/> when that is known.
     /// </summary>
-    protected abstract int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends);
+    protected abstract int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets);
+
+    /// <summary>
+    /// Tokens for <paramref name="bases"/> bases when that follows from the length alone (k-mers, single bases):
+    /// then tokens are written straight into the result, with no scratch copy. Null when it depends on the sequence.
+    /// </summary>
+    protected virtual int? ExactTokenCount(int bases) => null;
 
     /// <summary>Encodes raw DNA (either case, IUPAC codes per <see cref="AmbiguousBases"/>).</summary>
     /// <exception cref="Core.DnaInputException">A character that is not a base, or a rejected ambiguity code.</exception>
@@ -71,6 +78,114 @@ public abstract class DnaTokenizer : Tokenizer
     {
         options ??= EncodeOptions.Default;
         int n = dna.Length;
+        var (prefix, suffix, maxContent) = Frame(options);
+
+        var pool = ArrayPool<byte>.Shared;
+        byte[] codes = pool.Rent(Math.Max(n, 1)), soft = pool.Rent(Math.Max(n, 1));
+        int[]? scratchIds = null;
+        BaseSpan[]? scratchOffsets = null;
+        try
+        {
+            bool anySoft = DnaAlphabet.NormalizeCore(dna, codes, soft, AmbiguousBases, options.SequenceName, options.Source, 0);
+            var codeSpan = codes.AsSpan(0, n);
+            if (options.ReverseComplement) ReverseComplementCodes(codeSpan);
+
+            int[] outIds;
+            BaseSpan[] offsets;
+            int count, total;
+            if (ExactTokenCount(n) is int exact)
+            {
+                count = Math.Min(exact, maxContent);
+                total = Total(prefix.Length + count + suffix.Length, options);
+                outIds = new int[total];
+                offsets = new BaseSpan[total];
+                EncodeCore(codeSpan, count, outIds.AsSpan(prefix.Length, count), offsets.AsSpan(prefix.Length, count));
+            }
+            else
+            {
+                int room = Math.Max(Math.Min(n, maxContent), 1);
+                scratchIds = ArrayPool<int>.Shared.Rent(room);
+                scratchOffsets = ArrayPool<BaseSpan>.Shared.Rent(room);
+                count = Math.Min(EncodeCore(codeSpan, maxContent, scratchIds, scratchOffsets), maxContent);
+                total = Total(prefix.Length + count + suffix.Length, options);
+                outIds = new int[total];
+                offsets = new BaseSpan[total];
+                scratchIds.AsSpan(0, count).CopyTo(outIds.AsSpan(prefix.Length));
+                scratchOffsets.AsSpan(0, count).CopyTo(offsets.AsSpan(prefix.Length));
+            }
+            var content = offsets.AsSpan(prefix.Length, count);
+            int consumed = count == 0 ? (maxContent == 0 ? 0 : n) : (count < maxContent ? n : MaxEnd(content));
+            if (options.ReverseComplement)
+                foreach (ref var o in content) o = new BaseSpan(n - o.End, n - o.Start);
+
+            int real = prefix.Length + count + suffix.Length;
+            prefix.CopyTo(outIds, 0);
+            suffix.CopyTo(outIds, prefix.Length + count);
+            if (total > real) outIds.AsSpan(real).Fill(Special.Pad);
+            var softOut = new bool[total];
+            var attention = new byte[total];
+            attention.AsSpan(0, real).Fill(1);
+            if (anySoft) MarkSoft(soft.AsSpan(0, n), content, softOut.AsSpan(prefix.Length, count));
+            return new DnaEncoding(outIds, offsets, softOut, attention, real, consumed);
+        }
+        finally
+        {
+            pool.Return(codes);
+            pool.Return(soft);
+            if (scratchIds is not null) ArrayPool<int>.Shared.Return(scratchIds);
+            if (scratchOffsets is not null) ArrayPool<BaseSpan>.Shared.Return(scratchOffsets);
+        }
+    }
+
+    /// <summary>
+    /// Ids only, written into <paramref name="destination"/> (special tokens and padding included); returns how many.
+    /// Nothing is allocated per call: the path for bulk work such as sharding a genome. Size the buffer with
+    /// <see cref="MaxTokenCount"/>.
+    /// </summary>
+    public int EncodeIds(ReadOnlySpan<char> dna, Span<int> destination, EncodeOptions? options = null) =>
+        EncodeIdsAny(MemoryMarshal.Cast<char, ushort>(dna), destination, options);
+
+    public int EncodeIds(ReadOnlySpan<byte> asciiDna, Span<int> destination, EncodeOptions? options = null) =>
+        EncodeIdsAny(asciiDna, destination, options);
+
+    /// <summary>An upper bound on the ids <see cref="EncodeIds(ReadOnlySpan{char}, Span{int}, EncodeOptions?)"/> writes for <paramref name="bases"/> bases.</summary>
+    public int MaxTokenCount(int bases, EncodeOptions? options = null)
+    {
+        options ??= EncodeOptions.Default;
+        var (prefix, suffix, maxContent) = Frame(options);
+        return Total(prefix.Length + Math.Min(ExactTokenCount(bases) ?? bases, maxContent) + suffix.Length, options);
+    }
+
+    private int EncodeIdsAny<T>(ReadOnlySpan<T> dna, Span<int> destination, EncodeOptions? options) where T : unmanaged, IBinaryInteger<T>
+    {
+        options ??= EncodeOptions.Default;
+        int n = dna.Length;
+        int need = MaxTokenCount(n, options);
+        if (destination.Length < need) throw new ArgumentException($"destination holds {destination.Length} ids; {need} may be written (see MaxTokenCount)", nameof(destination));
+        var (prefix, suffix, maxContent) = Frame(options);
+        byte[] codes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1));
+        BaseSpan[] offsets = ArrayPool<BaseSpan>.Shared.Rent(Math.Max(need, 1));
+        try
+        {
+            DnaAlphabet.NormalizeCore(dna, codes, [], AmbiguousBases, options.SequenceName, options.Source, 0);
+            var codeSpan = codes.AsSpan(0, n);
+            if (options.ReverseComplement) ReverseComplementCodes(codeSpan);
+            int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], offsets), maxContent);
+            prefix.CopyTo(destination);
+            suffix.CopyTo(destination[(prefix.Length + count)..]);
+            int real = prefix.Length + count + suffix.Length, total = Total(real, options);
+            destination[real..total].Fill(Special.Pad);
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(codes);
+            ArrayPool<BaseSpan>.Shared.Return(offsets);
+        }
+    }
+
+    private (int[] Prefix, int[] Suffix, int MaxContent) Frame(EncodeOptions options)
+    {
         int[] prefix = options.AddSpecialTokens ? Special.Prefix : [];
         int[] suffix = options.AddSpecialTokens ? Special.Suffix : [];
         int maxContent = int.MaxValue;
@@ -79,47 +194,11 @@ public abstract class DnaTokenizer : Tokenizer
             maxContent = max - prefix.Length - suffix.Length;
             if (maxContent < 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxLength {max} leaves no room for the {prefix.Length + suffix.Length} special tokens");
         }
-
-        var pool = ArrayPool<byte>.Shared;
-        var ints = ArrayPool<int>.Shared;
-        byte[] codes = pool.Rent(Math.Max(n, 1)), soft = pool.Rent(Math.Max(n, 1));
-        int[] ids = ints.Rent(Math.Max(n, 1)), starts = ints.Rent(Math.Max(n, 1)), ends = ints.Rent(Math.Max(n, 1));
-        try
-        {
-            bool anySoft = DnaAlphabet.NormalizeCore(dna, codes, soft, AmbiguousBases, options.SequenceName, options.Source, 0);
-            if (options.ReverseComplement) ReverseComplementCodes(codes.AsSpan(0, n));
-            int count = EncodeCore(codes.AsSpan(0, n), maxContent, ids, starts, ends);
-            if (count > maxContent) count = maxContent;
-            int consumed = count == 0 ? (maxContent == 0 ? 0 : n) : (count < maxContent ? n : MaxEnd(ends.AsSpan(0, count)));
-            if (options.ReverseComplement)
-                for (int i = 0; i < count; i++)
-                    (starts[i], ends[i]) = (n - ends[i], n - starts[i]);
-
-            int real = prefix.Length + count + suffix.Length;
-            int total = options.PadToMaxLength && options.MaxLength is int m ? Math.Max(m, real) : real;
-            var outIds = new int[total];
-            var offsets = new BaseSpan[total];
-            var softOut = new bool[total];
-            var attention = new byte[total];
-            attention.AsSpan(0, real).Fill(1);
-            prefix.CopyTo(outIds, 0);
-            ids.AsSpan(0, count).CopyTo(outIds.AsSpan(prefix.Length));
-            suffix.CopyTo(outIds, prefix.Length + count);
-            outIds.AsSpan(real).Fill(Special.Pad);
-            for (int i = 0; i < count; i++)
-                offsets[prefix.Length + i] = new BaseSpan(starts[i], ends[i]);
-            if (anySoft) MarkSoft(soft.AsSpan(0, n), offsets.AsSpan(prefix.Length, count), softOut.AsSpan(prefix.Length, count));
-            return new DnaEncoding(outIds, offsets, softOut, attention, real, consumed);
-        }
-        finally
-        {
-            pool.Return(codes);
-            pool.Return(soft);
-            ints.Return(ids);
-            ints.Return(starts);
-            ints.Return(ends);
-        }
+        return (prefix, suffix, maxContent);
     }
+
+    private static int Total(int real, EncodeOptions options) =>
+        options.PadToMaxLength && options.MaxLength is int m ? Math.Max(m, real) : real;
 
     public DnaEncoding Encode(string dna, EncodeOptions? options = null) => Encode(dna.AsSpan(), options);
 
@@ -134,10 +213,10 @@ public abstract class DnaTokenizer : Tokenizer
         return result;
     }
 
-    private static int MaxEnd(ReadOnlySpan<int> ends)
+    private static int MaxEnd(ReadOnlySpan<BaseSpan> offsets)
     {
         int m = 0;
-        foreach (var e in ends) m = Math.Max(m, e);
+        foreach (var o in offsets) m = Math.Max(m, o.End);
         return m;
     }
 

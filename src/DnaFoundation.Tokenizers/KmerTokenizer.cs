@@ -54,7 +54,9 @@ public sealed class KmerTokenizer : DnaTokenizer
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
 
-    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    protected override int? ExactTokenCount(int bases) => Math.Max(bases - K + 1, 0);
+
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int k = K, n = codes.Length;
         int count = Math.Min(Math.Max(n - k + 1, 0), maxTokens);
@@ -76,8 +78,7 @@ public sealed class KmerTokenizer : DnaTokenizer
             if (b == DnaAlphabet.N) { lastN = i; b = 0; }
             code = ((code << 2) | b) & mask;
             ids[t] = lastN >= t ? unk : table[code];
-            starts[t] = t;
-            ends[t] = t + k;
+            offsets[t] = new BaseSpan(t, t + k);
         }
         return count;
     }

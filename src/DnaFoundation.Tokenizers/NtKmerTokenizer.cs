@@ -57,7 +57,7 @@ public sealed class NtKmerTokenizer : DnaTokenizer
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
 
-    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int k = K, n = codes.Length, t = 0, i = 0;
         var table = kmerIds;
@@ -71,20 +71,17 @@ public sealed class NtKmerTokenizer : DnaTokenizer
                 int code = 0;
                 for (int j = 0; j < k; j++) code = (code << 2) | codes[i + j];
                 ids[t] = table[code];
-                starts[t] = i;
-                ends[t] = i + k;
+                offsets[t] = new BaseSpan(i, i + k);
             }
             for (; i < segEnd && t < maxTokens; i++, t++)
             {
                 ids[t] = singleIds[codes[i]];
-                starts[t] = i;
-                ends[t] = i + 1;
+                offsets[t] = new BaseSpan(i, i + 1);
             }
             if (segEnd < n && t < maxTokens)
             {
                 ids[t] = singleIds[DnaAlphabet.N];
-                starts[t] = segEnd;
-                ends[t] = segEnd + 1;
+                offsets[t] = new BaseSpan(segEnd, segEnd + 1);
                 t++;
                 i = segEnd + 1;
             }

@@ -117,6 +117,29 @@ public sealed class EncoderTests
         Assert.True(output.MlmLogits!.isfinite().all().item<bool>());
     }
 
+    [Fact]
+    public void Bfloat16_model_can_keep_norms_and_attention_in_float32()
+    {
+        var config = TinyConfigs.Esm;
+        using var model = ModelFactory.Create(config, ModelHeads.MaskedLm);
+        model.eval();
+        var (ids, mask) = Batch(config.VocabSize, config.PadTokenId ?? 0);
+        using var _ = no_grad();
+        var reference = model.forward(ids, mask).LastHiddenState.clone();
+        model.to(ScalarType.BFloat16);
+        foreach (var norm in model.modules().OfType<Norm>()) norm.to(ScalarType.Float32);   // fp32 norm parameters
+        Assert.All(model.modules().OfType<Norm>(), n => Assert.Equal(ScalarType.Float32, n.Weight.dtype));
+        model.Numerics.NormsInFloat32 = true;
+        model.Numerics.AttentionInFloat32 = true;
+        var eager = model.Run(ids, mask, outputAttentions: true);
+        var fast = model.forward(ids, mask).LastHiddenState;
+        Assert.Equal(ScalarType.BFloat16, fast.dtype);
+        Assert.Equal(ScalarType.Float32, eager.Encoder.Attentions[0].dtype);
+        var keep = mask.to(ScalarType.Bool).unsqueeze(-1).expand_as(reference);
+        var err = (fast.to(ScalarType.Float32) - reference).abs().masked_select(keep).max().item<float>();
+        Assert.True(err < 0.1, $"bf16 with fp32 islands is {err} from fp32");
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;

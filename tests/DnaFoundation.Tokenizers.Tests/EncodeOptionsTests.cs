@@ -56,6 +56,33 @@ public class EncodeOptionsTests
         }
     }
 
+    [Theory]
+    [InlineData("kmer:6")]
+    [InlineData("nt6")]
+    [InlineData("char")]
+    [InlineData("dnabert2")]
+    public void EncodeIdsWritesTheSameIdsAsEncode(string spec)
+    {
+        var tok = DnaTokenizers.Load(spec == "dnabert2" ? TestFiles.Dnabert2Json : spec);
+        var options = new[]
+        {
+            EncodeOptions.Default,
+            new EncodeOptions { MaxLength = 17 },
+            new EncodeOptions { MaxLength = 300, PadToMaxLength = true, ReverseComplement = true },
+            new EncodeOptions { AddSpecialTokens = false },
+        };
+        var bytes = System.Text.Encoding.ASCII.GetBytes(Seq);
+        foreach (var o in options)
+        {
+            var buffer = new int[tok.MaxTokenCount(Seq.Length, o)];
+            int n = tok.EncodeIds(Seq, buffer, o);
+            Assert.Equal(tok.Encode(Seq, o).Ids, buffer[..n]);
+            Assert.Equal(n, tok.EncodeIds(bytes, buffer, o));
+            Assert.Equal(tok.Encode(bytes, o).Ids, buffer[..n]);
+        }
+        Assert.Throws<ArgumentException>(() => tok.EncodeIds(Seq, new int[3]));
+    }
+
     [Fact]
     public void BatchEncodingKeepsInputOrderInParallel()
     {

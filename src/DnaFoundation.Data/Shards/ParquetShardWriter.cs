@@ -44,7 +44,7 @@ public static class ParquetShardWriter
             return;
         }
         int total = g.Sum(r => r.InputIds!.Length);
-        var values = new int?[total];
+        var values = new int[total];
         var reps = new int[total];
         int k = 0;
         foreach (var r in g)
@@ -57,7 +57,10 @@ public static class ParquetShardWriter
                 reps[k] = i == 0 ? 0 : 1;
             }
         }
-        await rg.WriteAsync<int>(ShardSchema.InputIdsElement, values.AsMemory(), reps, cancellationToken: ct).ConfigureAwait(false);
+        // Every list is present and non-empty: all definition levels are the maximum (no nulls, no empty lists).
+        var defs = new int[total];
+        Array.Fill(defs, ShardSchema.InputIdsElement.MaxDefinitionLevel);
+        await rg.WriteAllPartsAsync<int>(ShardSchema.InputIdsElement, values, defs, reps, ct).ConfigureAwait(false);
         await rg.WriteAsync(ShardSchema.SoftMask, g.Select(r => r.SoftMask ?? new byte[r.InputIds!.Length]).ToArray()).ConfigureAwait(false);
     }
 }

@@ -16,18 +16,18 @@ public sealed class MaskedLmHead : Module<Tensor, Tensor>
     private readonly Func<Tensor, Tensor> act;
     private readonly Func<Tensor> tiedWeight;
     private readonly Linear dense;
-    private readonly LayerNorm LayerNorm;
+    private readonly Norm LayerNorm;
     private readonly Parameter? decoder;
     private readonly Parameter bias;
 
-    public MaskedLmHead(EncoderConfig config, Func<Tensor> inputEmbedding, Device? device = null) : base(nameof(MaskedLmHead))
+    public MaskedLmHead(EncoderConfig config, Func<Tensor> inputEmbedding, Numerics numerics, Device? device = null) : base(nameof(MaskedLmHead))
     {
         int width = config.EmbeddingWidth;
         // ESM's lm_head always uses GELU; the BERT family follows hidden_act.
         act = ActivationFunctions.Get(config.Layout == CheckpointLayout.Esm ? "gelu" : config.HiddenAct);
         tiedWeight = inputEmbedding;
         dense = Linear(config.HiddenSize, width, device: device);
-        LayerNorm = nn.LayerNorm(width, config.LayerNormEps, device: device);
+        LayerNorm = new Norm(width, config.LayerNormEps, numerics, device);
         if (!config.TieWordEmbeddings)
             decoder = Parameter(empty(config.VocabSize, width, device: device));
         bias = Parameter(zeros(config.VocabSize, device: device));

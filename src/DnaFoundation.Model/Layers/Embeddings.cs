@@ -15,11 +15,11 @@ public sealed class Embeddings : Module<Tensor, Tensor?, Tensor?, Tensor>
     private readonly Embedding word_embeddings;
     private readonly Embedding? position_embeddings;
     private readonly Embedding? token_type_embeddings;
-    private readonly LayerNorm? LayerNorm;
+    private readonly Norm? LayerNorm;
     private readonly Linear? projection;
     private readonly Dropout dropout;
 
-    public Embeddings(EncoderConfig config, Device? device = null) : base(nameof(Embeddings))
+    public Embeddings(EncoderConfig config, Numerics numerics, Device? device = null) : base(nameof(Embeddings))
     {
         this.config = config;
         int e = config.EmbeddingWidth;
@@ -30,7 +30,7 @@ public sealed class Embeddings : Module<Tensor, Tensor?, Tensor?, Tensor>
         if (config.TypeVocabSize > 0)
             token_type_embeddings = Embedding(config.TypeVocabSize, e, device: device);
         if (config.EmbLayerNormBefore)
-            LayerNorm = nn.LayerNorm(e, config.LayerNormEps, device: device);
+            LayerNorm = new Norm(e, config.LayerNormEps, numerics, device);
         if (e != config.HiddenSize)
             projection = Linear(e, config.HiddenSize, device: device);
         dropout = Dropout(config.HiddenDropoutProb);

@@ -13,18 +13,18 @@ public sealed class EncoderLayer : Module<Tensor, AttentionContext, Tensor>
 {
     private readonly bool preNorm;
     private readonly SelfAttention attention;
-    private readonly LayerNorm attention_norm;
+    private readonly Norm attention_norm;
     private readonly FeedForward ffn;
-    private readonly LayerNorm ffn_norm;
+    private readonly Norm ffn_norm;
     private readonly Dropout dropout;
 
-    public EncoderLayer(EncoderConfig config, Device? device = null) : base(nameof(EncoderLayer))
+    public EncoderLayer(EncoderConfig config, Numerics numerics, Device? device = null) : base(nameof(EncoderLayer))
     {
         preNorm = config.LayerNormPlacement == NormPlacement.Pre;
-        attention = new SelfAttention(config, device);
-        attention_norm = LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
+        attention = new SelfAttention(config, numerics, device);
+        attention_norm = new Norm(config.HiddenSize, config.LayerNormEps, numerics, device);
         ffn = new FeedForward(config, device);
-        ffn_norm = LayerNorm(config.HiddenSize, config.LayerNormEps, device: device);
+        ffn_norm = new Norm(config.HiddenSize, config.LayerNormEps, numerics, device);
         dropout = Dropout(config.HiddenDropoutProb);
         RegisterComponents();
     }

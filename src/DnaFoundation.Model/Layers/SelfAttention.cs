@@ -14,12 +14,14 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
 {
     private readonly int heads, headDim;
     private readonly double dropoutP;
+    private readonly Numerics numerics;
     private readonly Linear qkv;
     private readonly Linear dense;
     private readonly Dropout attentionDropout;
 
-    public SelfAttention(EncoderConfig config, Device? device = null) : base(nameof(SelfAttention))
+    public SelfAttention(EncoderConfig config, Numerics numerics, Device? device = null) : base(nameof(SelfAttention))
     {
+        this.numerics = numerics;
         heads = config.NumAttentionHeads;
         headDim = config.HeadDim;
         dropoutP = config.AttentionProbsDropoutProb;
@@ -41,6 +43,13 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
             q = RotaryEmbedding.Apply(q, ctx.RotaryCos, ctx.RotarySin!);
             k = RotaryEmbedding.Apply(k, ctx.RotaryCos, ctx.RotarySin!);
         }
+        var outputType = q.dtype;
+        if (numerics.AttentionInFloat32 && q.dtype != ScalarType.Float32)
+        {
+            q = q.to(ScalarType.Float32);
+            k = k.to(ScalarType.Float32);
+            v = v.to(ScalarType.Float32);
+        }
         var bias = ctx.Bias?.to(q.dtype);
         Tensor context;
         if (ctx.Probabilities is null)
@@ -55,7 +64,7 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
             ctx.Collect(probs.detach());
             context = matmul(attentionDropout.forward(probs), v);
         }
-        var merged = context.transpose(1, 2).reshape(b, t, heads * headDim);
+        var merged = context.to(outputType).transpose(1, 2).reshape(b, t, heads * headDim);
         return dense.forward(merged).MoveToOuterDisposeScope();
     }
 }

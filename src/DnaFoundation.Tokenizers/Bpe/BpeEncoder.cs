@@ -37,8 +37,8 @@ internal sealed class BpeEncoder
         }
     }
 
-    /// <summary>Tokenizes base codes; writes ids and [start, end) base offsets; returns the token count.</summary>
-    public int Encode(ReadOnlySpan<byte> codes, Span<int> ids, Span<int> starts, Span<int> ends)
+    /// <summary>Tokenizes base codes; writes the first <paramref name="maxTokens"/> ids and [start, end) base offsets; returns how many.</summary>
+    public int Encode(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int n = codes.Length;
         if (n == 0) return 0;
@@ -106,11 +106,10 @@ internal sealed class BpeEncoder
         }
 
         int count = 0;
-        for (int i = 0; i != -1; i = next[i])
+        for (int i = 0; i != -1 && count < maxTokens; i = next[i])
         {
             ids[count] = id[i];
-            starts[count] = i;
-            ends[count] = end[i];
+            offsets[count] = new BaseSpan(i, end[i]);
             count++;
         }
         // end[] doubles as the "alive" mark; clear what we used so the next call starts clean.

@@ -104,19 +104,18 @@ public sealed class DnaBpeTokenizer : DnaTokenizer
             specials, Vocabulary[Special.Unk], Special.Prefix.Select(i => Vocabulary[i]).ToList(), Special.Suffix.Select(i => Vocabulary[i]).ToList());
     }
 
-    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<int> starts, Span<int> ends)
+    protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         // Hugging Face's ignore_merges: a word that is itself a token is emitted whole.
         if (ignoreMerges && codes.Length > 1 && codes.Length <= maxTokenLength && WholeWordId(codes) is int whole)
         {
             if (maxTokens == 0) return 0;
             ids[0] = whole;
-            starts[0] = 0;
-            ends[0] = codes.Length;
+            offsets[0] = new BaseSpan(0, codes.Length);
             return 1;
         }
-        int count = encoder.Encode(codes, ids, starts, ends);
-        return Math.Min(count, maxTokens);
+        int count = encoder.Encode(codes, maxTokens, ids, offsets);
+        return count;
     }
 
     private int? WholeWordId(ReadOnlySpan<byte> codes)
