@@ -48,6 +48,7 @@ public sealed class CharTokenizer : DnaTokenizer
         var idOut = ids[..count];
         var c = codes[..count];
         for (int i = 0; i < idOut.Length; i++) idOut[i] = table[c[i]];
+        if (offsets.IsEmpty) return count;
         var offOut = offsets[..count];
         for (int i = 0; i < offOut.Length; i++) offOut[i] = new BaseSpan(i, i + 1);
         return count;

@@ -84,6 +84,7 @@ public sealed class KmerTokenizer : DnaTokenizer
             code = ((code << 2) | (b & 3)) & mask;
             idOut[t] = lastN >= t ? unk : Unsafe.Add(ref table, code);
         }
+        if (offsets.IsEmpty) return count;
         var offOut = offsets[..count];
         for (int t = 0; t < offOut.Length; t++) offOut[t] = new BaseSpan(t, t + k);
         return count;
