@@ -50,4 +50,13 @@ public static class ModelSource
             throw new DnaInputException($"tokenizer '{tokSpec}' has {tokenizer.VocabSize} tokens but the model's vocab_size is {model.Config.VocabSize}");
         return new LoadedModel(model, tokenizer, origin, fresh);
     }
+
+    /// <summary>A model directory's encoder (heads dropped) and tokenizer, for embeddings and attention maps.</summary>
+    public static (DnaModel Model, DnaTokenizer Tokenizer) LoadEncoder(string dir, string? tokenizerSpec, Device device)
+    {
+        if (!Directory.Exists(dir)) throw new DnaInputException("--model must be a model directory (config.json, model.safetensors, tokenizer)", dir);
+        var tokenizer = DnaTokenizers.Load(tokenizerSpec ?? dir);
+        var (model, _) = ModelDirectory.Load(dir, ModelHeads.None, HeadLoading.EncoderOnly, device);
+        return (model, tokenizer);
+    }
 }

@@ -49,7 +49,7 @@ public sealed class VariantScorer(DnaModel model, DnaTokenizer tokenizer, Device
         if (wanted.HasFlag(VariantScores.Classifier))
             cls = BothStrands(w.Bases, alt, (a, b) => Probability(b) - Probability(a));
         if (wanted.HasFlag(VariantScores.Embedding))
-            emb = BothStrands(w.Bases, alt, (a, b) => 1 - Cosine(Embed(a), Embed(b)));
+            emb = BothStrands(w.Bases, alt, (a, b) => 1 - Embeddings.Similarity.Cosine(Embed(a), Embed(b)));
         // An indel with only the LLR asked for has no score at all; with other scores it is scored by them.
         if (status != VariantStatus.Ok && (cls is not null || emb is not null) && status != "token_not_in_vocabulary")
             status = VariantStatus.Ok + ";" + status;
@@ -104,12 +104,5 @@ public sealed class VariantScorer(DnaModel model, DnaTokenizer tokenizer, Device
         var ids = tensor(enc.Ids.Select(i => (long)i).ToArray(), [1, enc.Length], device: device);
         var mask = tensor(enc.AttentionMask.Select(b => (long)b).ToArray(), [1, enc.Length], device: device);
         return SequenceHead.MeanPool(model.Run(ids, mask).LastHiddenState.to(ScalarType.Float32), mask)[0].cpu().data<float>().ToArray();
-    }
-
-    internal static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.Length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
-        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
     }
 }

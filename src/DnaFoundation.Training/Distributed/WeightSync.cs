@@ -14,15 +14,20 @@ namespace DnaFoundation.Training.Distributed;
 public static class WeightSync
 {
     /// <summary>Copies <paramref name="root"/>'s parameters and buffers to every rank, after checking that all ranks built the same model.</summary>
-    public static void BroadcastFrom(ICommunicator communicator, Module module, int root = 0)
+    public static void BroadcastFrom(ICommunicator communicator, Module module, int root = 0) =>
+        BroadcastFrom(communicator, Tensors(module).ToList(), root);
+
+    /// <inheritdoc cref="BroadcastFrom(ICommunicator, Module, int)"/>
+    public static void BroadcastFrom(ICommunicator communicator, IReadOnlyList<(string Name, torch.Tensor Tensor)> weights, int root = 0)
     {
         if (communicator.WorldSize == 1) return;
-        var differing = RanksDifferingFromRoot(communicator, Layout(module), root);
+        var differing = RanksDifferingFromRoot(communicator, Layout(weights), root);
         if (differing.Count > 0)
             throw new DistributedException(
                 $"rank(s) {string.Join(", ", differing)} built a different model than rank {root} (parameter names, shapes or dtypes differ); " +
                 "every rank must run the same model configuration");
-        foreach (var (_, tensor) in Tensors(module))
+        using var _ = torch.no_grad();
+        foreach (var (_, tensor) in weights)
             communicator.Broadcast(tensor, root);
     }
 
@@ -30,10 +35,14 @@ public static class WeightSync
     /// Throws <see cref="DistributedException"/> on every rank when any rank's weights differ from rank 0's. Collective:
     /// every rank must call it at the same step.
     /// </summary>
-    public static void VerifyIdentical(ICommunicator communicator, Module module, long step)
+    public static void VerifyIdentical(ICommunicator communicator, Module module, long step) =>
+        VerifyIdentical(communicator, Tensors(module), step);
+
+    /// <inheritdoc cref="VerifyIdentical(ICommunicator, Module, long)"/>
+    public static void VerifyIdentical(ICommunicator communicator, IEnumerable<(string Name, torch.Tensor Tensor)> weights, long step)
     {
         if (communicator.WorldSize == 1) return;
-        var differing = RanksDifferingFromRoot(communicator, Digest(module), 0);
+        var differing = RanksDifferingFromRoot(communicator, Digest(weights), 0);
         if (differing.Count > 0)
             throw new DistributedException(
                 $"model weights differ across ranks at step {step}: rank(s) {string.Join(", ", differing)} differ from rank 0 " +
@@ -41,10 +50,13 @@ public static class WeightSync
     }
 
     /// <summary>SHA-256 over the names and bytes of every parameter and persistent buffer, in registration order.</summary>
-    public static byte[] Digest(Module module)
+    public static byte[] Digest(Module module) => Digest(Tensors(module));
+
+    /// <summary>SHA-256 over the names and bytes of the given tensors, in order.</summary>
+    public static byte[] Digest(IEnumerable<(string Name, torch.Tensor Tensor)> weights)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (name, tensor) in Tensors(module))
+        foreach (var (name, tensor) in weights)
         {
             hash.AppendData(Encoding.UTF8.GetBytes(name));
             AppendBytes(hash, tensor);
@@ -52,10 +64,10 @@ public static class WeightSync
         return hash.GetHashAndReset();
     }
 
-    private static byte[] Layout(Module module)
+    private static byte[] Layout(IEnumerable<(string Name, torch.Tensor Tensor)> weights)
     {
         var text = new StringBuilder();
-        foreach (var (name, tensor) in Tensors(module))
+        foreach (var (name, tensor) in weights)
             text.Append(name).Append(' ').Append(tensor.dtype).Append(" [").AppendJoin(',', tensor.shape).Append("]\n");
         return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
     }
