@@ -44,12 +44,13 @@ public sealed class CharTokenizer : DnaTokenizer
     protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int count = Math.Min(codes.Length, maxTokens);
-        var table = baseIds;
-        for (int i = 0; i < count; i++)
-        {
-            ids[i] = table[codes[i]];
-            offsets[i] = new BaseSpan(i, i + 1);
-        }
+        var table = baseIds.AsSpan(); // codes are 0..4, the table has 5 entries
+        var idOut = ids[..count];
+        var c = codes[..count];
+        for (int i = 0; i < idOut.Length; i++) idOut[i] = table[c[i]];
+        if (offsets.IsEmpty) return count;
+        var offOut = offsets[..count];
+        for (int i = 0; i < offOut.Length; i++) offOut[i] = new BaseSpan(i, i + 1);
         return count;
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DnaFoundation.Core;
 
 namespace DnaFoundation.Tokenizers;
@@ -66,12 +67,7 @@ public static class DnaAlphabet
         if (codes.Length < dna.Length) throw new ArgumentException("codes buffer is shorter than the input", nameof(codes));
         if (AllUppercaseAcgt(dna))
         {
-            // (c >> 1) & 3 maps A C G T to 0 1 3 2; x ^ (x >> 1) puts them in code order 0 1 2 3.
-            for (int i = 0; i < dna.Length; i++)
-            {
-                int x = (int.CreateTruncating(dna[i]) >> 1) & 3;
-                codes[i] = (byte)(x ^ (x >> 1));
-            }
+            AcgtToCodes(dna, codes);
             return false;
         }
         var table = Table;
@@ -111,6 +107,38 @@ public static class DnaAlphabet
         if (typeof(T) == typeof(ushort)) return MemoryMarshal.Cast<T, char>(dna).IndexOfAnyExcept(AcgtChars) < 0;
         if (typeof(T) == typeof(byte)) return MemoryMarshal.Cast<T, byte>(dna).IndexOfAnyExcept(AcgtBytes) < 0;
         return false;
+    }
+
+    // (c >> 1) & 3 maps A C G T to 0 1 3 2; x ^ (x >> 1) puts them in code order 0 1 2 3. Sixteen bases per step.
+    private static void AcgtToCodes<T>(ReadOnlySpan<T> dna, Span<byte> codes) where T : unmanaged, IBinaryInteger<T>
+    {
+        int i = 0, n = dna.Length;
+        var three = Vector128.Create((byte)3);
+        if (typeof(T) == typeof(ushort) && Vector128.IsHardwareAccelerated)
+        {
+            var chars = MemoryMarshal.Cast<T, ushort>(dna);
+            for (; i + 16 <= n; i += 16)
+            {
+                var lo = Vector128.Create<ushort>(chars.Slice(i, 8));
+                var hi = Vector128.Create<ushort>(chars.Slice(i + 8, 8));
+                var x = Vector128.ShiftRightLogical(Vector128.Narrow(lo, hi), 1) & three;
+                (x ^ Vector128.ShiftRightLogical(x, 1)).CopyTo(codes.Slice(i, 16));
+            }
+        }
+        else if (typeof(T) == typeof(byte) && Vector128.IsHardwareAccelerated)
+        {
+            var bytes = MemoryMarshal.Cast<T, byte>(dna);
+            for (; i + 16 <= n; i += 16)
+            {
+                var x = Vector128.ShiftRightLogical(Vector128.Create<byte>(bytes.Slice(i, 16)), 1) & three;
+                (x ^ Vector128.ShiftRightLogical(x, 1)).CopyTo(codes.Slice(i, 16));
+            }
+        }
+        for (; i < n; i++)
+        {
+            int x = (int.CreateTruncating(dna[i]) >> 1) & 3;
+            codes[i] = (byte)(x ^ (x >> 1));
+        }
     }
 
     /// <summary>True for A C G T N and the IUPAC ambiguity codes, either case.</summary>

@@ -56,7 +56,8 @@ public abstract class DnaTokenizer : Tokenizer
     /// The family's tokenization of base codes (0..4 = A C G T N), without special tokens. Writes at most
     /// <paramref name="maxTokens"/> tokens (ids, and [start, end) in <paramref name="codes"/>) and returns how many.
     /// The buffers hold at least min(<c>codes.Length</c>, <paramref name="maxTokens"/>) entries (no family makes more
-    /// tokens than bases), or exactly <see cref="ExactTokenCount"/> when that is known.
+    /// tokens than bases), or exactly <see cref="ExactTokenCount"/> when that is known; for such families
+    /// <paramref name="offsets"/> may be empty, meaning the caller wants ids only.
     /// </summary>
     protected abstract int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets);
 
@@ -164,13 +165,14 @@ public abstract class DnaTokenizer : Tokenizer
         if (destination.Length < need) throw new ArgumentException($"destination holds {destination.Length} ids; {need} may be written (see MaxTokenCount)", nameof(destination));
         var (prefix, suffix, maxContent) = Frame(options);
         byte[] codes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1));
-        BaseSpan[] offsets = ArrayPool<BaseSpan>.Shared.Rent(Math.Max(need, 1));
+        bool exact = ExactTokenCount(n) is not null; // then offsets need not be written at all
+        BaseSpan[] offsets = ArrayPool<BaseSpan>.Shared.Rent(exact ? 1 : Math.Max(need, 1));
         try
         {
             DnaAlphabet.NormalizeCore(dna, codes, [], AmbiguousBases, options.SequenceName, options.Source, 0);
             var codeSpan = codes.AsSpan(0, n);
             if (options.ReverseComplement) ReverseComplementCodes(codeSpan);
-            int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], offsets), maxContent);
+            int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], exact ? [] : offsets), maxContent);
             prefix.CopyTo(destination);
             suffix.CopyTo(destination[(prefix.Length + count)..]);
             int real = prefix.Length + count + suffix.Length, total = Total(real, options);

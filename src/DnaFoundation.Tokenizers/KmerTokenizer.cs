@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using DnaFoundation.Core;
 
@@ -63,23 +65,28 @@ public sealed class KmerTokenizer : DnaTokenizer
         if (count == 0) return 0;
         int mask = (1 << (2 * k)) - 1, unk = Special.Unk;
         int code = 0, lastN = -1;
-        var table = kmerIds;
+        // Unchecked reads: every index below is < n, and the table index is masked to 4^k.
+        ref byte c = ref MemoryMarshal.GetReference(codes);
+        ref int table = ref MemoryMarshal.GetArrayDataReference(kmerIds);
         // Prime the first k - 1 bases, then emit one token per base.
         for (int i = 0; i < k - 1; i++)
         {
-            int b = codes[i];
-            if (b == DnaAlphabet.N) { lastN = i; b = 0; }
-            code = (code << 2) | b;
+            int b = Unsafe.Add(ref c, i);
+            if (b == DnaAlphabet.N) lastN = i;
+            code = (code << 2) | (b & 3);
         }
-        for (int t = 0; t < count; t++)
+        var idOut = ids[..count];
+        for (int t = 0; t < idOut.Length; t++)
         {
             int i = t + k - 1;
-            int b = codes[i];
-            if (b == DnaAlphabet.N) { lastN = i; b = 0; }
-            code = ((code << 2) | b) & mask;
-            ids[t] = lastN >= t ? unk : table[code];
-            offsets[t] = new BaseSpan(t, t + k);
+            int b = Unsafe.Add(ref c, i);
+            if (b == DnaAlphabet.N) lastN = i;
+            code = ((code << 2) | (b & 3)) & mask;
+            idOut[t] = lastN >= t ? unk : Unsafe.Add(ref table, code);
         }
+        if (offsets.IsEmpty) return count;
+        var offOut = offsets[..count];
+        for (int t = 0; t < offOut.Length; t++) offOut[t] = new BaseSpan(t, t + k);
         return count;
     }
 

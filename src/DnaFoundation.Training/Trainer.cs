@@ -85,8 +85,7 @@ public sealed class Trainer : IDisposable
         master = MasterWeights.Prepare(parts.Model, policy);
         if (comm.WorldSize > 1 && parts.ResumeFrom is null)
         {
-            using (no_grad())
-                foreach (var (_, m, _) in master.Pairs) comm.Broadcast(m);
+            WeightSync.BroadcastFrom(comm, master.Named.Select(n => (n.Name, (Tensor)n.Parameter)).ToList());
             master.PushToModel();
         }
         optimizer = OptimizerFactory.Create(master.Named, cfg.Optimizer);

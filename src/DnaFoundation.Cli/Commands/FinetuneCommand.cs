@@ -2,7 +2,7 @@ using System.CommandLine;
 using DnaFoundation.Cli.Hosting;
 using DnaFoundation.Core;
 using DnaFoundation.Evaluation.FineTuning;
-using DnaFoundation.Model.Runtime;
+using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Precision;
 
 namespace DnaFoundation.Cli.Commands;
@@ -59,7 +59,9 @@ public sealed class FinetuneCommand : ICliCommand
             cmd.Options.Add(o);
         CliAction.Run(cmd, (parse, cancel) =>
         {
-            var choice = DeviceChoice.Parse(parse.GetValue(device), parse.GetValue(threads));
+            // Under mpirun every rank runs this; only rank 0 shows progress and writes the outputs.
+            using var session = DistributedSession.Start(new DistributedConfig(), parse.GetValue(device), parse.GetValue(threads));
+            var choice = session.Device;
             choice.ApplyToCurrentThread();
             var cfg = new FineTuneConfig
             {
@@ -89,8 +91,10 @@ public sealed class FinetuneCommand : ICliCommand
             };
             var request = new FineTuneRequest(parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(randomInit), inputs, cfg,
                 parse.GetValue(output)!, parse.GetValue(set) ?? [], parse.GetValue(kmer));
-            using var doc = new FineTuneJob(choice.Device, new ConsoleProgress(Console.Error), m => Console.Error.WriteLine(m)).Run(request, cancel);
-            Console.WriteLine(System.IO.Path.Combine(parse.GetValue(output)!, "results.json"));
+            using var doc = DistributedRun.Guard(session.Communicator, () =>
+                new FineTuneJob(choice.Device, session.IsRoot ? new ConsoleProgress(Console.Error) : null, m => { if (session.IsRoot) Console.Error.WriteLine(m); }, session.Communicator)
+                    .Run(request, cancel));
+            if (session.IsRoot) Console.WriteLine(System.IO.Path.Combine(parse.GetValue(output)!, "results.json"));
             return 0;
         });
         return cmd;

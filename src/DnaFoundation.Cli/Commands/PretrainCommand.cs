@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DnaFoundation.Cli.Hosting;
-using DnaFoundation.Model.Runtime;
 using DnaFoundation.Training;
 using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Runs;

@@ -8,6 +8,7 @@ using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
 using DnaFoundation.Tokenizers;
+using DnaFoundation.Training.Distributed;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Evaluation.FineTuning;
@@ -39,7 +40,8 @@ public sealed record FineTuneRequest(
     IReadOnlyList<string> ModelOverrides, bool KmerBaseline = false);
 
 /// <summary>The library entry point behind <c>dnafm finetune</c>: read data, fine-tune, test, save, report.</summary>
-public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress = null, Action<string>? log = null)
+/// <remarks>Under mpirun (<paramref name="communicator"/>) every rank fine-tunes; only rank 0 saves and reports.</remarks>
+public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress = null, Action<string>? log = null, ICommunicator? communicator = null)
 {
     private sealed record Split(FineTuneExample[] Train, FineTuneExample[] Dev, FineTuneExample[] Test);
 
@@ -58,7 +60,8 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
         using var model = loaded.Model;
         var data = readSplit(loaded.Tokenizer);
         log?.Invoke($"{data.Train.Length} train / {data.Dev.Length} dev / {data.Test.Length} test examples, {labelNames.Count} label(s); {loaded.Origin}");
-        var result = new FineTuner(c, device, progress).Run(model, loaded.Tokenizer.PadId, data.Train, data.Dev, req.OutputDir, cancel);
+        var result = new FineTuner(c, device, progress, communicator).Run(model, loaded.Tokenizer.PadId, data.Train, data.Dev, req.OutputDir, cancel);
+        if (communicator is { IsRoot: false }) return JsonDocument.Parse($$"""{ "rank": {{communicator.Rank}} }""");
         var final = Path.Combine(req.OutputDir, "final");
         ModelDirectory.Save(model, final);
         loaded.Tokenizer.Save(Path.Combine(final, loaded.Tokenizer.Spec == "bpe" ? "tokenizer.json" : "vocab.txt"));

@@ -24,13 +24,17 @@ public sealed class FineTuner
     private readonly FineTuneConfig cfg;
     private readonly Device device;
     private readonly IProgress<ProgressInfo>? progress;
+    private readonly ICommunicator comm;
     private LoraAttachment? lora;
 
-    public FineTuner(FineTuneConfig config, Device device, IProgress<ProgressInfo>? progress = null)
+    /// <param name="communicator">Under mpirun: each rank takes every world-th example of a global batch, gradients
+    /// are summed across ranks in the bucket, only rank 0 writes metrics.</param>
+    public FineTuner(FineTuneConfig config, Device device, IProgress<ProgressInfo>? progress = null, ICommunicator? communicator = null)
     {
         cfg = config;
         this.device = device;
         this.progress = progress;
+        comm = communicator ?? SingleProcessCommunicator.Instance;
     }
 
     /// <summary>The task's loss on float32 logits (cross-entropy, per-label BCE, or per-token cross-entropy ignoring −100).</summary>
@@ -59,6 +63,8 @@ public sealed class FineTuner
         var network = new FineTuneNetwork(model, lora);
         var policy = new PrecisionPolicy(cfg.Precision);
         using var master = MasterWeights.Prepare(network, policy);
+        WeightSync.BroadcastFrom(comm, master.Named.Select(n => (n.Name, (Tensor)n.Parameter)).ToList()); // ranks start equal
+        master.PushToModel();
         var optCfg = new OptimizerConfig
         {
             Lr = cfg.LearningRate, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8, WeightDecay = cfg.WeightDecay, MaxGradNorm = cfg.MaxGradNorm,
@@ -66,14 +72,14 @@ public sealed class FineTuner
         };
         var optimizer = OptimizerFactory.Create(master.Named, optCfg);
         lora?.EnableWeightGradients(); // after the optimizer's list was taken: the base weights only carry G for the adapters
-        using var bucket = new GradientBucket(master.Pairs, new SingleProcessCommunicator());
+        using var bucket = new GradientBucket(master.Pairs, comm);
         long total = TotalSteps(cfg, train.Count);
         var schedule = new LrSchedule(cfg.LearningRate, optCfg.Schedule, total);
         if (runDirectory is not null) Directory.CreateDirectory(runDirectory);
-        using var metrics = runDirectory is null ? null : new MetricsWriter(runDirectory, null);
+        using var metrics = runDirectory is null || !comm.IsRoot ? null : new MetricsWriter(runDirectory, null);
 
         var order = new EpochOrder(train.Count, cfg.Seed);
-        random.manual_seed(cfg.Seed); // dropout stream
+        random.manual_seed(cfg.Seed + comm.Rank); // dropout stream, distinct per rank
         model.train();
         var devCurve = new List<DevPoint>();
         DevPoint? best = null;
@@ -85,7 +91,7 @@ public sealed class FineTuner
         {
             while (step < total)
             {
-                cancel.ThrowIfCancellationRequested();
+                if (DistributedTraining.StopRequested(comm, cancel)) throw new OperationCanceledException(cancel); // every rank stops together
                 double lr = schedule.Apply(optimizer, step);
                 var global = order.Take(cfg.GlobalBatch).Select(i => train[i]).ToList();
                 double loss = TrainStep(model, padId, global, bucket, master, optimizer);
@@ -127,10 +133,13 @@ public sealed class FineTuner
         using var scope = NewDisposeScope();
         lora?.Sync();
         double loss = 0;
-        for (int start = 0; start < global.Count; start += cfg.MicroBatch)
+        // This rank's share of the global batch; each micro-batch's loss is still weighted by its share of the whole
+        // global batch, so the sum over ranks (in the bucket) is the global-batch mean.
+        var mine = comm.WorldSize == 1 ? global : global.Where((_, i) => i % comm.WorldSize == comm.Rank).ToList();
+        for (int start = 0; start < mine.Count; start += cfg.MicroBatch)
         {
             using var micro = NewDisposeScope();
-            var batch = global.Skip(start).Take(cfg.MicroBatch).ToList();
+            var batch = mine.Skip(start).Take(cfg.MicroBatch).ToList();
             var (ids, mask, target) = FineTuneExamples.Collate(batch, padId, cfg.Task, device);
             var output = model.Run(ids, mask);
             var logits = cfg.Task == FineTuneTask.Token ? output.TokenLogits! : output.SequenceLogits!;
@@ -142,6 +151,7 @@ public sealed class FineTuner
             loss += l.item<float>() * share;
         }
         double norm = bucket.Reduce(1.0);
+        if (comm.WorldSize > 1) loss = comm.AllReduceSum(loss);
         if (!double.IsFinite(norm) || !double.IsFinite(loss))
             throw new DnaInputException($"fine-tuning diverged (loss {loss}, gradient norm {norm}); lower the learning rate");
         bucket.Clip(norm, cfg.MaxGradNorm);

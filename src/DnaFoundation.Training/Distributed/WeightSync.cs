@@ -14,15 +14,20 @@ namespace DnaFoundation.Training.Distributed;
 public static class WeightSync
 {
     /// <summary>Copies <paramref name="root"/>'s parameters and buffers to every rank, after checking that all ranks built the same model.</summary>
-    public static void BroadcastFrom(ICommunicator communicator, Module module, int root = 0)
+    public static void BroadcastFrom(ICommunicator communicator, Module module, int root = 0) =>
+        BroadcastFrom(communicator, Tensors(module).ToList(), root);
+
+    /// <inheritdoc cref="BroadcastFrom(ICommunicator, Module, int)"/>
+    public static void BroadcastFrom(ICommunicator communicator, IReadOnlyList<(string Name, torch.Tensor Tensor)> weights, int root = 0)
     {
         if (communicator.WorldSize == 1) return;
-        var differing = RanksDifferingFromRoot(communicator, Layout(module), root);
+        var differing = RanksDifferingFromRoot(communicator, Layout(weights), root);
         if (differing.Count > 0)
             throw new DistributedException(
                 $"rank(s) {string.Join(", ", differing)} built a different model than rank {root} (parameter names, shapes or dtypes differ); " +
                 "every rank must run the same model configuration");
-        foreach (var (_, tensor) in Tensors(module))
+        using var _ = torch.no_grad();
+        foreach (var (_, tensor) in weights)
             communicator.Broadcast(tensor, root);
     }
 
@@ -59,10 +64,10 @@ public static class WeightSync
         return hash.GetHashAndReset();
     }
 
-    private static byte[] Layout(Module module)
+    private static byte[] Layout(IEnumerable<(string Name, torch.Tensor Tensor)> weights)
     {
         var text = new StringBuilder();
-        foreach (var (name, tensor) in Tensors(module))
+        foreach (var (name, tensor) in weights)
             text.Append(name).Append(' ').Append(tensor.dtype).Append(" [").AppendJoin(',', tensor.shape).Append("]\n");
         return SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()));
     }
