@@ -41,6 +41,8 @@ public sealed record FineTuneRequest(
 /// <summary>The library entry point behind <c>dnafm finetune</c>: read data, fine-tune, test, save, report.</summary>
 public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress = null, Action<string>? log = null)
 {
+    private readonly List<string> droppedIntervals = [];
+
     private sealed record Split(FineTuneExample[] Train, FineTuneExample[] Dev, FineTuneExample[] Test);
 
     private sealed record Tables(IReadOnlyList<string> Train, IReadOnlyList<string> Dev, IReadOnlyList<string> Test,
@@ -70,6 +72,7 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             ["steps"] = result.Steps, ["best_step"] = result.BestStep, ["stopped_early"] = result.StoppedEarly,
             ["seconds"] = result.Seconds, ["trainable_parameters"] = result.TrainableParameters, ["final_model"] = final,
             ["best_dev"] = result.Best,
+            ["dropped_input_rows"] = droppedIntervals,
         };
         if (c.Task != FineTuneTask.Token && data.Test.Length > 0)
         {
@@ -130,7 +133,9 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             var contig = i.Contig ?? genome.Contigs.First();
             var binning = new ChromatinBinning();
             var (features, bins) = ChromatinDataset.Build(i.ChromatinDir, genome, contig,
-                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning);
+                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning, droppedIntervals);
+            foreach (var g in droppedIntervals.GroupBy(d => d[..d.IndexOf(':')]))
+                log?.Invoke($"warning: {g.Count()} interval(s) with end before start dropped from {g.Key}, e.g. {g.First()}");
             IReadOnlyList<ChromatinBin> Pick(ChromatinSplit s, int cap) => GueSubsample(bins.Where(b => b.Split == s).ToList(), cap, c.Seed);
             var (tr, dv, te) = (Pick(ChromatinSplit.Train, i.MaxTrainBins), Pick(ChromatinSplit.Dev, i.MaxEvalBins), Pick(ChromatinSplit.Test, i.MaxEvalBins));
             log?.Invoke($"chromatin: {bins.Count} bins on {contig} ({tr.Count} train, {dv.Count} dev, {te.Count} test used), {features.Count} features");
