@@ -116,7 +116,7 @@ public sealed class Trainer : IDisposable
             string status = "completed";
             while (step < cfg.MaxSteps && !(cfg.MaxTokens is long maxTokens && tokensSeen >= maxTokens))
             {
-                if (cancel.IsCancellationRequested)
+                if (DistributedTraining.StopRequested(comm, cancel))
                 {
                     status = "interrupted";
                     break;
@@ -214,6 +214,7 @@ public sealed class Trainer : IDisposable
         long globalTokens = p.Communicator.WorldSize > 1 ? (long)p.Communicator.AllReduceSum(tokens) : tokens;
         tokensSeen += globalTokens;
         samplesSeen += (long)cfg.GlobalBatchSize;
+        DistributedTraining.CheckReplicas(p.Communicator, cfg.Distributed, step, master.Named.Select(n => (n.Name, (Tensor)n.Parameter)));
         hooks.AfterStep?.Invoke(step, this);
         return new StepStats(loss, mlm / accumulation, hasRegion ? region / accumulation : null, hasChromatin ? chromatin / accumulation : null,
             norm, lr, lossScale, !applied, globalTokens, clock.Elapsed.TotalSeconds);
@@ -349,14 +350,23 @@ public sealed class Trainer : IDisposable
     {
         var state = TrainerState.Read(Path.Combine(dir, TrainerState.FileName));
         var comm = p.Communicator;
-        if (state.WorldSize != comm.WorldSize)
-            throw new DnaInputException($"the checkpoint was written by {state.WorldSize} rank(s); resume it with the same number ({comm.WorldSize} now)", dir);
         optimizer.load_state_dict(Path.Combine(dir, OptimizerFile));
-        var rank = comm.Rank == 0 ? state.RankState
-            : System.Text.Json.JsonSerializer.Deserialize<RankState>(File.ReadAllText(Path.Combine(dir, $"rank-{comm.Rank}.json")), TrainerState.Json)!;
-        if (rank.Loader is not null) p.Train.RestoreState(rank.Loader);
-        p.Masker.SetState(Convert.FromBase64String(rank.MaskerRng));
-        RngStates.RestoreTorchCpu(rank.TorchCpuRng);
+        if (state.WorldSize == comm.WorldSize)
+        {
+            var rank = DistributedTraining.ReadRankState(dir, state, comm.Rank);
+            if (rank.Loader is not null) p.Train.RestoreState(rank.Loader);
+            p.Masker.SetState(Convert.FromBase64String(rank.MaskerRng));
+            RngStates.RestoreTorchCpu(rank.TorchCpuRng);
+        }
+        else
+        {
+            // Another number of ranks (the constructor checked the global batch still divides): the data stream
+            // continues after every window the old ranks read; masking and dropout streams restart per rank.
+            p.Train.RestoreState(DistributedTraining.LoaderStateForWorld(dir, state, p.Train));
+            random.manual_seed(DistributedTraining.ResumedSeed(cfg.Seed, state.Step, comm.Rank));
+            p.Log.Warning("resuming a {Old}-rank checkpoint on {New} rank(s): same step, global batch and data position; new masking and dropout streams, so not bit-identical to an uninterrupted run",
+                state.WorldSize, comm.WorldSize);
+        }
         if (state.LossScaler is not null) scaler?.SetState(state.LossScaler);
         step = state.Step;
         tokensSeen = state.TokensSeen;

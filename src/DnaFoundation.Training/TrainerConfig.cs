@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using DnaFoundation.Core;
 using DnaFoundation.Training.Data;
+using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Masking;
 using DnaFoundation.Training.Optimization;
 using DnaFoundation.Training.Precision;
@@ -71,6 +72,9 @@ public sealed record TrainerConfig : IValidatableConfig
 
     /// <summary>Training windows sampled (once, at the start) to estimate the tokenizer's unigram baseline.</summary>
     [Range(0, 10_000_000)] public int BaselineWindows { get; init; } = 2000;
+
+    /// <summary>Data parallelism under mpirun: backend, collective timeout, cross-rank weight checksums.</summary>
+    public DistributedConfig Distributed { get; init; } = new();
 
     public string Device { get; init; } = "auto";
 

@@ -116,6 +116,32 @@ public sealed class CheckpointTests
     }
 
     [Fact]
+    public void Sharded_checkpoints_load_through_their_index()
+    {
+        using var dir = new TempDir("sharded");
+        using var model = ModelFactory.Create(TinyConfigs.Esm, ModelHeads.MaskedLm);
+        ModelDirectory.Save(model, dir.Path);
+        var single = Path.Combine(dir.Path, ModelDirectory.WeightsFile);
+        var all = Safetensors.Load(single).ToList();
+        File.Delete(single);
+        var map = new System.Text.Json.Nodes.JsonObject();
+        for (int shard = 0; shard < 2; shard++)
+        {
+            var name = $"model-0000{shard + 1}-of-00002.safetensors";
+            var part = all.Where((_, i) => i % 2 == shard).ToList();
+            Safetensors.Save(Path.Combine(dir.Path, name), part);
+            foreach (var (k, _) in part) map[k] = name;
+        }
+        File.WriteAllText(Path.Combine(dir.Path, ModelDirectory.IndexFile), new System.Text.Json.Nodes.JsonObject { ["weight_map"] = map }.ToJsonString());
+        var (loaded, report) = ModelDirectory.Load(dir.Path);
+        using var _ = loaded;
+        Assert.Equal(model.parameters().Count(), report.Loaded);
+        var expected = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in loaded.named_parameters())
+            Assert.True(p.equal(expected[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
     public void Safetensors_round_trips_dtypes_and_shapes()
     {
         using var dir = new TempDir("st");

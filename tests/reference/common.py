@@ -79,6 +79,24 @@ def write_family(family, config, weights, io):
     print(f"{family}: {len(weights)} tensors, {size / 1024:.0f} KiB in {d}")
 
 
+def generate(family, model_class, config, seed, lengths, pad_id, extra_weights=None):
+    """Builds `model_class(config)` with seeded random weights, runs it on a right-padded batch of `lengths`, and
+    writes the family's fixtures. The model returns (hidden, logits, attentions as a list or a stacked tensor)."""
+    torch.manual_seed(0)
+    model = model_class(config).eval()
+    randomize(model, seed=seed)
+    ids, mask = padded_batch(config["vocab_size"], lengths, max(lengths), pad_id, seed=seed + 1)
+    with torch.no_grad():
+        hidden, logits, attentions = model(ids, mask)
+    if isinstance(attentions, (list, tuple)):
+        attentions = torch.stack(attentions)
+    weights = dict(model.state_dict())
+    weights.update(extra_weights or {})
+    write_family(family, config, weights, {
+        "input_ids": ids, "attention_mask": mask, "last_hidden_state": hidden, "logits": logits, "attentions": attentions,
+    })
+
+
 def gelu_erf(x):
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
 

@@ -137,22 +137,9 @@ class AlbertForMaskedLM(nn.Module):
         return h, logits, probs
 
 
-def build(family, config, seed, lengths):
-    torch.manual_seed(0)
-    model = AlbertForMaskedLM(config).eval()
-    common.randomize(model, seed=seed)
-    ids, mask = common.padded_batch(config["vocab_size"], lengths, max(lengths), config["pad_token_id"], seed=seed + 1)
-    with torch.no_grad():
-        hidden, logits, probs = model(ids, mask)
-    common.write_family(family, config, dict(model.state_dict()), {
-        "input_ids": ids, "attention_mask": mask, "last_hidden_state": hidden, "logits": logits,
-        "attentions": torch.stack(probs),
-    })
-
-
 def main():
-    build("logo", LOGO, 41, [10, 7, 10])
-    build("albert", ALBERT, 51, [11, 11, 3])
+    common.generate("logo", AlbertForMaskedLM, LOGO, 41, [10, 7, 10], LOGO["pad_token_id"])
+    common.generate("albert", AlbertForMaskedLM, ALBERT, 51, [11, 11, 3], ALBERT["pad_token_id"])
 
 
 if __name__ == "__main__":

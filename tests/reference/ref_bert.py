@@ -146,19 +146,9 @@ class BertForMaskedLM(nn.Module):
 
 
 def main():
-    torch.manual_seed(0)
-    model = BertForMaskedLM(CONFIG).eval()
-    common.randomize(model, seed=11)
-    ids, mask = common.padded_batch(CONFIG["vocab_size"], [12, 9, 5], 12, CONFIG["pad_token_id"], seed=12)
-    with torch.no_grad():
-        hidden, logits, probs = model(ids, mask)
-    weights = dict(model.state_dict())
     # Old transformers versions saved the position-id buffer; such files must load too.
-    weights["bert.embeddings.position_ids"] = torch.arange(CONFIG["max_position_embeddings"])[None, :]
-    common.write_family("bert", CONFIG, weights, {
-        "input_ids": ids, "attention_mask": mask, "last_hidden_state": hidden, "logits": logits,
-        "attentions": torch.stack(probs),
-    })
+    position_ids = torch.arange(CONFIG["max_position_embeddings"])[None, :]
+    common.generate("bert", BertForMaskedLM, CONFIG, 11, [12, 9, 5], CONFIG["pad_token_id"], {"bert.embeddings.position_ids": position_ids})
 
 
 if __name__ == "__main__":

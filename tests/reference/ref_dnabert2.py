@@ -167,15 +167,7 @@ class BertForMaskedLM(nn.Module):
 
 
 def main():
-    torch.manual_seed(0)
-    model = BertForMaskedLM(CONFIG).eval()
-    common.randomize(model, seed=21)
-    ids, mask = common.padded_batch(CONFIG["vocab_size"], [14, 10, 6], 14, 3, seed=22)
-    with torch.no_grad():
-        hidden, logits, attentions = model(ids, mask)
-    common.write_family("dnabert2", CONFIG, dict(model.state_dict()), {
-        "input_ids": ids, "attention_mask": mask, "last_hidden_state": hidden, "logits": logits, "attentions": attentions,
-    })
+    common.generate("dnabert2", BertForMaskedLM, CONFIG, 21, [14, 10, 6], pad_id=3)
 
 
 if __name__ == "__main__":

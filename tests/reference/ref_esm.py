@@ -151,16 +151,7 @@ class EsmForMaskedLM(nn.Module):
 
 
 def main():
-    torch.manual_seed(0)
-    model = EsmForMaskedLM(CONFIG).eval()
-    common.randomize(model, seed=31)
-    ids, mask = common.padded_batch(CONFIG["vocab_size"], [13, 11, 4], 13, CONFIG["pad_token_id"], seed=32)
-    with torch.no_grad():
-        hidden, logits, probs = model(ids, mask)
-    common.write_family("esm", CONFIG, dict(model.state_dict()), {
-        "input_ids": ids, "attention_mask": mask, "last_hidden_state": hidden, "logits": logits,
-        "attentions": torch.stack(probs),
-    })
+    common.generate("esm", EsmForMaskedLM, CONFIG, 31, [13, 11, 4], CONFIG["pad_token_id"])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DnaFoundation.Cli.Hosting;
 using DnaFoundation.Model.Runtime;
 using DnaFoundation.Training;
+using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Runs;
 
 namespace DnaFoundation.Cli.Commands;
@@ -38,10 +39,12 @@ public sealed class PretrainCommand : ICliCommand
             if (parse.GetResult(threads) is { Implicit: false }) overrides.Add($"threads={parse.GetValue(threads)}");
             var cfg = TrainerConfig.Load(configPath, overrides);
             var dir = parse.GetValue(output) ?? System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(configPath));
-            var choice = DeviceChoice.Parse(cfg.Device, cfg.Threads);
-            using var log = RunLog.Create(dir, parse.GetValue(CommonOptions.Verbose));
-            var request = new PretrainRequest(dir, parse.GetValue(resume), System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configPath)), choice);
-            var result = Pretraining.Run(cfg, request, log, new ConsoleProgress(), cancel);
+            // Under mpirun every rank runs this; only rank 0 logs to the run directory and shows progress.
+            using var session = DistributedSession.Start(cfg.Distributed, cfg.Device, cfg.Threads);
+            using var log = session.IsRoot ? RunLog.Create(dir, parse.GetValue(CommonOptions.Verbose)) : session.QuietLogger();
+            var request = new PretrainRequest(dir, parse.GetValue(resume), System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configPath)), session.Device, session.Communicator);
+            var result = DistributedRun.Guard(session.Communicator, () => Pretraining.Run(cfg, request, log, session.IsRoot ? new ConsoleProgress() : null, cancel));
+            if (!session.IsRoot) return 0;
             if (result.Status == "interrupted")
             {
                 Console.Error.WriteLine($"interrupted at step {result.Step}: checkpoint {result.LastCheckpoint}; continue with --resume auto");

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using DnaFoundation.Core;
 using DnaFoundation.Data.Fasta;
+using DnaFoundation.Data.Genomes;
 using DnaFoundation.Tokenizers;
 
 namespace DnaFoundation.Cli.Commands;
@@ -21,13 +22,37 @@ internal static class TokenizerInputs
     /// <summary>Every sequence of the file, in file order (a FASTA record is read whole).</summary>
     public static IEnumerable<NamedSequence> Read(string path) => IsTable(path) ? ReadTable(path) : ReadFasta(path);
 
-    /// <summary>Streams FASTA records in pieces to <paramref name="piece"/>; <paramref name="endRecord"/> after each record.</summary>
-    public static void StreamFasta(string path, Action<ReadOnlySpan<byte>, string> piece, Action endRecord, CancellationToken ct)
+    /// <summary>
+    /// FASTA files to train on: the --input files (every record), plus each genome of a manifest restricted to its
+    /// training contigs (validation and test contigs never shape the vocabulary). Manifest weights are not applied.
+    /// </summary>
+    public static List<(string Path, Func<string, bool> Keep)> TrainingSources(string[]? inputs, string? manifestPath, string? dataDir)
+    {
+        var sources = (inputs ?? []).Select(p => (p, (Func<string, bool>)(_ => true))).ToList();
+        if (manifestPath is not null)
+        {
+            var manifest = GenomeManifest.Load(manifestPath);
+            foreach (var s in manifest.Species)
+            {
+                var splits = s.SplitsOrDefault;
+                sources.Add((GenomeFiles.Resolve(manifest, s, dataDir), contig => splits.SplitOf(contig) == DataSplit.Train));
+            }
+        }
+        if (sources.Count == 0) throw new DnaInputException("nothing to train on: give --input FASTA file(s) and/or --manifest");
+        return sources;
+    }
+
+    /// <summary>
+    /// Streams the kept FASTA records in pieces to <paramref name="piece"/>; <paramref name="endRecord"/> after each
+    /// record.
+    /// </summary>
+    public static void StreamFasta(string path, Func<string, bool> keep, Action<ReadOnlySpan<byte>, string> piece, Action endRecord, CancellationToken ct)
     {
         using var reader = FastaReader.Open(path);
         var buf = new byte[1 << 20];
         while (reader.NextRecord() is { } rec)
         {
+            if (!keep(rec.Name)) continue;
             int n;
             while ((n = reader.Read(buf)) > 0)
             {

@@ -14,7 +14,9 @@ public sealed class TokenizerSelectCommand : ICliCommand
 
     public Command Build()
     {
-        var inputs = new Option<string[]>("--input", "-i") { Description = "FASTA file(s), plain or gzip/bgzip (repeatable).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var inputs = new Option<string[]>("--input", "-i") { Description = "FASTA file(s), plain or gzip/bgzip (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var manifest = new Option<string?>("--manifest") { Description = "Genome manifest (data-manifests/*.json): train on each genome's training contigs." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where `dnafm data fetch` put the manifest's downloaded genomes." };
         var output = new Option<string>("--output", "-o") { Description = "Folder for tokenizer.json (the chosen cycle), selection.md, selection.tsv and selection.png.", Required = true };
         var cycles = new Option<string>("--cycles") { Description = "Cycles to score: a list (100,200,400) or a range start:end:step.", DefaultValueFactory = _ => "50:1000:50" };
         var nextK = new Option<int>("--next-k") { Description = "k of the next-k-mer prediction score.", DefaultValueFactory = _ => 4 };
@@ -26,15 +28,15 @@ public sealed class TokenizerSelectCommand : ICliCommand
             "--set takes trainer keys (max_bases, chunk_length, min_frequency, seed).",
             "dnafm tokenizer select -i GRCh37_chr20.fa.gz -o grover-chr20",
             "dnafm tokenizer select -i genome.fa.gz --cycles 100,200,400,600,800,1000 --next-k 3 -o sel"));
-        foreach (var o in new Option[] { inputs, output, cycles, nextK, criterion, set }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { inputs, manifest, dataDir, output, cycles, nextK, criterion, set }) cmd.Options.Add(o);
         CliAction.Run(cmd, (parse, ct) =>
         {
             var options = new SelectionOptions { Cycles = ParseCycles(parse.GetValue(cycles)!), NextK = parse.GetValue(nextK), Criterion = parse.GetValue(criterion) };
             ConfigLoader.Validate(options, "--next-k", "");
             var trainerOptions = TokenizerTrainCommand.LoadOptions(null, parse.GetValue(set), null);
             var run = new SelectionRun(options, trainerOptions);
-            foreach (var path in parse.GetValue(inputs)!)
-                TokenizerInputs.StreamFasta(path, (piece, name) => run.Add(piece, name, path), () => run.EndSequence(), ct);
+            foreach (var (path, keep) in TokenizerInputs.TrainingSources(parse.GetValue(inputs), parse.GetValue(manifest), parse.GetValue(dataDir)))
+                TokenizerInputs.StreamFasta(path, keep, (piece, name) => run.Add(piece, name, path), () => run.EndSequence(), ct);
             var (report, chosen, training) = run.Run(new ConsoleProgress(), ct);
             var dir = parse.GetValue(output)!;
             Directory.CreateDirectory(dir);

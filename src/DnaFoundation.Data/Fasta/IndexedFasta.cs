@@ -48,8 +48,15 @@ public sealed class IndexedFasta : IDisposable
             (fai, gzi) = FaiIndex.Build(path);
             if (writeMissingIndex)
             {
-                if (gzi is not null) gzi.Write(gziPath);
-                fai.Write(faiPath);
+                try
+                {
+                    if (gzi is not null) gzi.Write(gziPath);
+                    fai.Write(faiPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // A read-only folder: the index built in memory serves this run all the same.
+                }
             }
         }
         return new IndexedFasta(path, fai, compression, gzi);

@@ -56,50 +56,79 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         var complete = new List<string>(previous?.CompleteSplits ?? []);
         int written = 0, skipped = 0;
         long rows = 0;
-        foreach (var split in options.SplitsOrAll)
+        Task? writing = null;
+        bool overlap = options.Threads != 1 && Environment.ProcessorCount > 1;
+        async Task WriteShardAsync(string splitName, string file, string target, ShardRow[] shardRows)
         {
-            var splitName = split.ToString().ToLowerInvariant();
-            var batch = new List<GenomeWindow>(options.RowsPerShard);
-            int shardNo = 0;
-            async Task Flush()
+            var meta = new Dictionary<string, string> { ["dnafm.settings"] = settings, ["dnafm.split"] = splitName };
+            var (sha, bytes) = await ParquetShardWriter.WriteAsync(target, shardRows, content, meta, ct: ct).ConfigureAwait(false);
+            lock (entries)
             {
-                var file = $"{splitName}/shard-{shardNo:D5}.parquet";
-                var known = entries.FirstOrDefault(e => e.File == file);
-                if (known is not null && Intact(known) && known.Rows == batch.Count)
-                {
-                    skipped++;
-                }
-                else
-                {
-                    var shardRows = ToRows(batch, tokenizer);
-                    var meta = new Dictionary<string, string> { ["dnafm.settings"] = settings, ["dnafm.split"] = splitName };
-                    var target = Path.Combine(options.OutDir, file);
-                    writtenThisRun.Add(target);
-                    var (sha, bytes) = await ParquetShardWriter.WriteAsync(target, shardRows, content, meta, ct: ct).ConfigureAwait(false);
-                    entries.RemoveAll(e => e.File == file);
-                    entries.Add(new ShardEntry(splitName, file, batch.Count, sha, bytes));
-                    new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
-                    written++;
-                }
-                rows += batch.Count;
-                progress?.Report(new ProgressInfo("shard", rows, null, "rows", file));
-                batch.Clear();
-                shardNo++;
+                entries.RemoveAll(e => e.File == file);
+                entries.Add(new ShardEntry(splitName, file, shardRows.Length, sha, bytes));
+                new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
             }
-            long inSplit = 0;
-            foreach (var w in Windows(split))
-            {
-                ct.ThrowIfCancellationRequested();
-                if (options.MaxRowsPerSplit is long max && inSplit >= max) break;
-                batch.Add(w);
-                inSplit++;
-                if (batch.Count == options.RowsPerShard) await Flush().ConfigureAwait(false);
-            }
-            if (batch.Count > 0) await Flush().ConfigureAwait(false);
-            if (!complete.Contains(splitName)) complete.Add(splitName);
-            new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
+        }
+        try
+        {
+            await BuildSplitsAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // Let an in-flight shard land before the caller rolls back, so nothing is renamed in afterwards.
+            if (writing is not null) await writing.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
         }
         return new Summary(written, skipped, rows);
+
+        async Task BuildSplitsAsync()
+        {
+            foreach (var split in options.SplitsOrAll)
+            {
+                var splitName = split.ToString().ToLowerInvariant();
+                var batch = new List<GenomeWindow>(options.RowsPerShard);
+                int shardNo = 0;
+                async Task Flush()
+                {
+                    var file = $"{splitName}/shard-{shardNo:D5}.parquet";
+                    ShardEntry? known;
+                    lock (entries) known = entries.FirstOrDefault(e => e.File == file);
+                    if (known is not null && Intact(known) && known.Rows == batch.Count)
+                    {
+                        skipped++;
+                    }
+                    else
+                    {
+                        var shardRows = ToRows(batch, tokenizer);
+                        var target = Path.Combine(options.OutDir, file);
+                        writtenThisRun.Add(target);
+                        if (writing is not null) await writing.ConfigureAwait(false);
+                        // With more than one thread, the shard is written while the next one is read and tokenized.
+                        writing = overlap ? Task.Run(() => WriteShardAsync(splitName, file, target, shardRows), ct) : null;
+                        if (!overlap) await WriteShardAsync(splitName, file, target, shardRows).ConfigureAwait(false);
+                        written++;
+                    }
+                    rows += batch.Count;
+                    progress?.Report(new ProgressInfo("shard", rows, null, "rows", file));
+                    batch.Clear();
+                    shardNo++;
+                }
+                long inSplit = 0;
+                foreach (var w in Windows(split))
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (options.MaxRowsPerSplit is long max && inSplit >= max) break;
+                    batch.Add(w);
+                    inSplit++;
+                    if (batch.Count == options.RowsPerShard) await Flush().ConfigureAwait(false);
+                }
+                if (batch.Count > 0) await Flush().ConfigureAwait(false);
+                if (writing is not null) await writing.ConfigureAwait(false);
+                writing = null;
+                if (!complete.Contains(splitName)) complete.Add(splitName);
+                new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
+            }
+        }
     }
 
     /// <summary>The split's windows: each species' stream, interleaved by weight (seeded), RC augmentation applied.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DnaFoundation.Core;
 using DnaFoundation.Data.Fasta;
 using DnaFoundation.Tokenizers;
+using DnaFoundation.Training.Distributed;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Data;
@@ -12,7 +13,7 @@ namespace DnaFoundation.Training.Data;
 /// saved state is just that counter (exact resume, no replay). Validation order: the regions tiled left to right.
 /// Windows with too many N are skipped deterministically.
 /// </summary>
-public sealed class GenomeWindowSource : IBatchSource
+public sealed class GenomeWindowSource : IBatchSource, IWorldResizable
 {
     private readonly GenomeRegions regions;
     private readonly DnaTokenizer tokenizer;
@@ -145,6 +146,24 @@ public sealed class GenomeWindowSource : IBatchSource
         if (state["world"]?.GetValue<int>() != world)
             throw new DnaInputException($"the checkpoint was written by {state["world"]} ranks; resume with the same number of ranks ({world} now)");
         next = state["next"]!.GetValue<long>();
+    }
+
+    /// <summary>
+    /// Continues on another number of ranks: old rank r read global windows r + world·i for i &lt; its next, so every
+    /// new rank starts at the first counter whose windows lie beyond the last one read. When the number of windows
+    /// read divides by the new world size (the usual case: global batch × steps) nothing is skipped.
+    /// </summary>
+    public JsonNode StateForWorld(IReadOnlyList<JsonNode> oldStates)
+    {
+        long lastRead = -1;
+        foreach (var old in oldStates)
+        {
+            if (old["kind"]?.GetValue<string>() != "genome-windows")
+                throw new DnaInputException("the checkpoint's loader state is not a genome-window stream (was the data config changed?)");
+            long oldNext = old["next"]!.GetValue<long>();
+            if (oldNext > 0) lastRead = Math.Max(lastRead, old["rank"]!.GetValue<int>() + old["world"]!.GetValue<int>() * (oldNext - 1));
+        }
+        return new JsonObject { ["kind"] = "genome-windows", ["next"] = lastRead < 0 ? 0 : lastRead / world + 1, ["rank"] = rank, ["world"] = world };
     }
 
     public void Dispose() { }

@@ -51,7 +51,7 @@ public sealed class DistributedSession : IDisposable
     /// The logger of a rank that is not rank 0: warnings and errors only, on stderr, tagged with the rank (rank 0
     /// logs everything, to its run directory too).
     /// </summary>
-    public ILogger QuietLogger() => new LoggerConfiguration()
+    public Serilog.Core.Logger QuietLogger() => new LoggerConfiguration()
         .MinimumLevel.Is(LogEventLevel.Warning)
         .WriteTo.Console(
             outputTemplate: $"[{{Timestamp:HH:mm:ss}} {{Level:u3}}] rank {Communicator.Rank}: {{Message:lj}}{{NewLine}}{{Exception}}",

@@ -30,10 +30,14 @@ public static class WeightSync
     /// Throws <see cref="DistributedException"/> on every rank when any rank's weights differ from rank 0's. Collective:
     /// every rank must call it at the same step.
     /// </summary>
-    public static void VerifyIdentical(ICommunicator communicator, Module module, long step)
+    public static void VerifyIdentical(ICommunicator communicator, Module module, long step) =>
+        VerifyIdentical(communicator, Tensors(module), step);
+
+    /// <inheritdoc cref="VerifyIdentical(ICommunicator, Module, long)"/>
+    public static void VerifyIdentical(ICommunicator communicator, IEnumerable<(string Name, torch.Tensor Tensor)> weights, long step)
     {
         if (communicator.WorldSize == 1) return;
-        var differing = RanksDifferingFromRoot(communicator, Digest(module), 0);
+        var differing = RanksDifferingFromRoot(communicator, Digest(weights), 0);
         if (differing.Count > 0)
             throw new DistributedException(
                 $"model weights differ across ranks at step {step}: rank(s) {string.Join(", ", differing)} differ from rank 0 " +
@@ -41,10 +45,13 @@ public static class WeightSync
     }
 
     /// <summary>SHA-256 over the names and bytes of every parameter and persistent buffer, in registration order.</summary>
-    public static byte[] Digest(Module module)
+    public static byte[] Digest(Module module) => Digest(Tensors(module));
+
+    /// <summary>SHA-256 over the names and bytes of the given tensors, in order.</summary>
+    public static byte[] Digest(IEnumerable<(string Name, torch.Tensor Tensor)> weights)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (name, tensor) in Tensors(module))
+        foreach (var (name, tensor) in weights)
         {
             hash.AppendData(Encoding.UTF8.GetBytes(name));
             AppendBytes(hash, tensor);

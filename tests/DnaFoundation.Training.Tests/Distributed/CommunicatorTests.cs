@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Tests.Distributed;
 
+[Collection(TorchGlobalStateCollection.Name)]
 public class CommunicatorTests
 {
     [Fact]

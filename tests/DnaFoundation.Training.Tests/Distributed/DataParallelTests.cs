@@ -5,16 +5,16 @@ using static TorchSharp.torch.nn;
 
 namespace DnaFoundation.Training.Tests.Distributed;
 
+[Collection(TorchGlobalStateCollection.Name)]
 public class DataParallelTests
 {
     [Fact]
     public void Gradients_are_summed_over_ranks_into_the_bucket_and_divided_by_the_world_size()
     {
         set_num_threads(1);
-        manual_seed(5);
         using var reference = Sequential(Linear(4, 3), Tanh(), Linear(3, 2));
-        manual_seed(5);
         using var model = Sequential(Linear(4, 3), Tanh(), Linear(3, 2));
+        model.load_state_dict(reference.state_dict());
         var world = new IdenticalRanks(4);
         using var dp = new DataParallel(world, model, new DistributedConfig(ChecksumEvery: 1));
         Assert.Equal((4 * 3 + 3 + 3 * 2 + 2) * 4, dp.GradientBytes);

@@ -14,7 +14,7 @@ public static class WorkerProgram
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: DnaFoundation.Training.Tests.dll train|collectives|diverge|hang|fail OUT_DIR [key=value ...]");
+            Console.Error.WriteLine("usage: DnaFoundation.Training.Tests.dll train|pretrain|collectives|diverge|hang|fail OUT_DIR [key=value ...]");
             return 2;
         }
         torch.set_num_threads(1); // one thread per rank: ranks share a small machine, and results must be reproducible
@@ -24,6 +24,7 @@ public static class WorkerProgram
         return DistributedRun.Guard(communicator, () => args[0] switch
         {
             "train" => TrainScenario.Run(communicator, config, options),
+            "pretrain" => PretrainScenario.Run(communicator, options),
             "collectives" => CollectiveScenario.Run(communicator, options),
             "diverge" => FailureScenarios.Diverge(communicator, config, options),
             "hang" => FailureScenarios.Hang(communicator),
@@ -40,6 +41,8 @@ public sealed class WorkerOptions(string outDir, Dictionary<string, string> valu
 
     public static WorkerOptions Parse(string outDir, string[] pairs) =>
         new(outDir, pairs.Select(p => p.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
+
+    public string Get(string key, string fallback) => values.GetValueOrDefault(key, fallback);
 
     public T Get<T>(string key, T fallback) where T : IParsable<T> =>
         values.TryGetValue(key, out var s) ? T.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : fallback;
