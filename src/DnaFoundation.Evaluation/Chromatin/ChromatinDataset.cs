@@ -41,12 +41,13 @@ public static class ChromatinDataset
     }
 
     /// <summary>Bins of one contig with their split, labels and context; the BED chromosome may be an alias of the contig.</summary>
+    /// <remarks>Intervals with end &lt; start (present in some real peak files) are dropped and listed in <paramref name="dropped"/>.</remarks>
     public static (IReadOnlyList<ChromatinFeature> Features, IReadOnlyList<ChromatinBin> Bins) Build(
-        string dir, IReferenceGenome genome, string contig, (long, long) dev, (long, long) test, ChromatinBinning binning)
+        string dir, IReferenceGenome genome, string contig, (long, long) dev, (long, long) test, ChromatinBinning binning, IList<string> dropped)
     {
         var features = Features(dir);
         var aliases = new ContigAliases([contig]);
-        IReadOnlyList<BedInterval> OnContig(string bed) => BedReader.Read(bed).Where(i => aliases.Resolve(i.Chrom) == contig).ToList();
+        IReadOnlyList<BedInterval> OnContig(string bed) => BedReader.Read(bed, dropped).Where(i => aliases.Resolve(i.Chrom) == contig).ToList();
         var blacklistPath = Path.Combine(dir, BlacklistFile);
         var blacklist = File.Exists(blacklistPath) ? OnContig(blacklistPath) : [];
         var bins = ChromatinBinner.Bin(genome, contig, features.Select(f => OnContig(f.Bed)).ToList(), blacklist, dev, test, binning);

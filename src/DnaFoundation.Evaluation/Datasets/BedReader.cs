@@ -15,7 +15,9 @@ public readonly record struct BedInterval(string Chrom, long Start, long End)
 /// </summary>
 public static class BedReader
 {
-    public static IReadOnlyList<BedInterval> Read(string path)
+    /// <param name="dropped">When given, an interval whose end is before its start is left out and described here
+    /// (real peak files carry such rows) instead of being an error; other malformed lines are still errors.</param>
+    public static IReadOnlyList<BedInterval> Read(string path, IList<string>? dropped = null)
     {
         if (!File.Exists(path)) throw new DnaInputException("BED file not found", path);
         using var stream = File.OpenRead(path);
@@ -33,7 +35,13 @@ public static class BedReader
                 throw new DnaInputException($"start '{f[1]}' is not a non-negative integer", path, lineNo);
             if (!long.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var end))
                 throw new DnaInputException($"end '{f[2]}' is not a non-negative integer", path, lineNo);
-            if (end < start) throw new DnaInputException($"end {end} is before start {start}", path, lineNo);
+            if (end < start)
+            {
+                var e = new DnaInputException($"end {end} is before start {start}", path, lineNo);
+                if (dropped is null) throw e;
+                dropped.Add(e.Message);
+                continue;
+            }
             result.Add(new BedInterval(f[0], start, end));
         }
         return result;

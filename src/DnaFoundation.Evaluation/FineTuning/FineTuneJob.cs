@@ -43,6 +43,8 @@ public sealed record FineTuneRequest(
 /// <remarks>Under mpirun (<paramref name="communicator"/>) every rank fine-tunes; only rank 0 saves and reports.</remarks>
 public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress = null, Action<string>? log = null, ICommunicator? communicator = null)
 {
+    private readonly List<string> droppedIntervals = [];
+
     private sealed record Split(FineTuneExample[] Train, FineTuneExample[] Dev, FineTuneExample[] Test);
 
     private sealed record Tables(IReadOnlyList<string> Train, IReadOnlyList<string> Dev, IReadOnlyList<string> Test,
@@ -73,6 +75,7 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             ["steps"] = result.Steps, ["best_step"] = result.BestStep, ["stopped_early"] = result.StoppedEarly,
             ["seconds"] = result.Seconds, ["trainable_parameters"] = result.TrainableParameters, ["final_model"] = final,
             ["best_dev"] = result.Best,
+            ["dropped_input_rows"] = droppedIntervals,
         };
         if (c.Task != FineTuneTask.Token && data.Test.Length > 0)
         {
@@ -133,7 +136,9 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             var contig = i.Contig ?? genome.Contigs.First();
             var binning = new ChromatinBinning();
             var (features, bins) = ChromatinDataset.Build(i.ChromatinDir, genome, contig,
-                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning);
+                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning, droppedIntervals);
+            foreach (var g in droppedIntervals.GroupBy(d => d[..d.IndexOf(':')]))
+                log?.Invoke($"warning: {g.Count()} interval(s) with end before start dropped from {g.Key}, e.g. {g.First()}");
             IReadOnlyList<ChromatinBin> Pick(ChromatinSplit s, int cap) => GueSubsample(bins.Where(b => b.Split == s).ToList(), cap, c.Seed);
             var (tr, dv, te) = (Pick(ChromatinSplit.Train, i.MaxTrainBins), Pick(ChromatinSplit.Dev, i.MaxEvalBins), Pick(ChromatinSplit.Test, i.MaxEvalBins));
             log?.Invoke($"chromatin: {bins.Count} bins on {contig} ({tr.Count} train, {dv.Count} dev, {te.Count} test used), {features.Count} features");

@@ -83,5 +83,9 @@ public class ReaderTests
         var e = Assert.Throws<DnaInputException>(() => BedReader.Read(Write(d, "b.bed", "chr1\t10\t20\nchr1\t30\t5\n")));
         Assert.Equal(2, e.Line);
         Assert.Contains("before start", e.Message);
+        var dropped = new List<string>();
+        Assert.Single(BedReader.Read(d.File("b.bed"), dropped));
+        Assert.Single(dropped);
+        Assert.Contains("b.bed:2:", dropped[0]);
     }
 }
