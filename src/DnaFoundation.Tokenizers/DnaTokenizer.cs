@@ -157,32 +157,63 @@ public abstract class DnaTokenizer : Tokenizer
         return Total(prefix.Length + Math.Min(ExactTokenCount(bases) ?? bases, maxContent) + suffix.Length, options);
     }
 
-    private int EncodeIdsAny<T>(ReadOnlySpan<T> dna, Span<int> destination, EncodeOptions? options) where T : unmanaged, IBinaryInteger<T>
+    /// <summary>
+    /// Ids and one soft-mask flag per id (1 when any base under the token is lowercase; 0 for special tokens and
+    /// padding), written straight from ASCII bytes into <paramref name="ids"/> and <paramref name="softMask"/>;
+    /// returns how many. The same ids and flags as <see cref="Encode(ReadOnlySpan{byte}, EncodeOptions?)"/>, with no
+    /// string and nothing allocated per call: the path from FASTA windows to shards. Size both buffers with
+    /// <see cref="MaxTokenCount"/>.
+    /// </summary>
+    public int EncodeIds(ReadOnlySpan<byte> asciiDna, Span<int> ids, Span<byte> softMask, EncodeOptions? options = null)
+    {
+        if (softMask.Length < MaxTokenCount(asciiDna.Length, options))
+            throw new ArgumentException("softMask is shorter than the ids that may be written (see MaxTokenCount)", nameof(softMask));
+        return EncodeIdsAny(asciiDna, ids, options, softMask, wantSoft: true);
+    }
+
+    private int EncodeIdsAny<T>(ReadOnlySpan<T> dna, Span<int> destination, EncodeOptions? options, Span<byte> softOut = default, bool wantSoft = false)
+        where T : unmanaged, IBinaryInteger<T>
     {
         options ??= EncodeOptions.Default;
         int n = dna.Length;
         int need = MaxTokenCount(n, options);
         if (destination.Length < need) throw new ArgumentException($"destination holds {destination.Length} ids; {need} may be written (see MaxTokenCount)", nameof(destination));
         var (prefix, suffix, maxContent) = Frame(options);
-        byte[] codes = ArrayPool<byte>.Shared.Rent(Math.Max(n, 1));
-        bool exact = ExactTokenCount(n) is not null; // then offsets need not be written at all
-        BaseSpan[] offsets = ArrayPool<BaseSpan>.Shared.Rent(exact ? 1 : Math.Max(need, 1));
+        var pool = ArrayPool<byte>.Shared;
+        byte[] codes = pool.Rent(Math.Max(n, 1));
+        byte[]? soft = wantSoft ? pool.Rent(Math.Max(n, 1)) : null;
+        BaseSpan[]? offsets = null;
         try
         {
-            DnaAlphabet.NormalizeCore(dna, codes, [], AmbiguousBases, options.SequenceName, options.Source, 0);
+            bool anySoft = DnaAlphabet.NormalizeCore(dna, codes, soft is null ? [] : soft.AsSpan(0, n), AmbiguousBases, options.SequenceName, options.Source, 0);
             var codeSpan = codes.AsSpan(0, n);
             if (options.ReverseComplement) ReverseComplementCodes(codeSpan);
-            int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], exact ? [] : offsets), maxContent);
+            // Exact-count families write offsets only when asked; they are needed here only to place soft-mask flags.
+            bool needOffsets = ExactTokenCount(n) is null || (wantSoft && anySoft);
+            if (needOffsets) offsets = ArrayPool<BaseSpan>.Shared.Rent(Math.Max(need, 1));
+            int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], offsets ?? []), maxContent);
             prefix.CopyTo(destination);
             suffix.CopyTo(destination[(prefix.Length + count)..]);
             int real = prefix.Length + count + suffix.Length, total = Total(real, options);
             destination[real..total].Fill(Special.Pad);
+            if (wantSoft)
+            {
+                softOut[..total].Clear();
+                if (anySoft)
+                {
+                    var content = offsets.AsSpan(0, count);
+                    if (options.ReverseComplement)
+                        foreach (ref var o in content) o = new BaseSpan(n - o.End, n - o.Start);
+                    MarkSoft(soft.AsSpan(0, n), content, softOut.Slice(prefix.Length, count));
+                }
+            }
             return total;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(codes);
-            ArrayPool<BaseSpan>.Shared.Return(offsets);
+            pool.Return(codes);
+            if (soft is not null) pool.Return(soft);
+            if (offsets is not null) ArrayPool<BaseSpan>.Shared.Return(offsets);
         }
     }
 
@@ -230,7 +261,10 @@ public abstract class DnaTokenizer : Tokenizer
     }
 
     // A token is soft-masked when any base under it is lowercase; prefix sums keep this O(tokens).
-    private static void MarkSoft(ReadOnlySpan<byte> soft, ReadOnlySpan<BaseSpan> offsets, Span<bool> flags)
+    private static void MarkSoft(ReadOnlySpan<byte> soft, ReadOnlySpan<BaseSpan> offsets, Span<bool> flags) =>
+        MarkSoft(soft, offsets, MemoryMarshal.Cast<bool, byte>(flags));
+
+    private static void MarkSoft(ReadOnlySpan<byte> soft, ReadOnlySpan<BaseSpan> offsets, Span<byte> flags)
     {
         var sums = ArrayPool<int>.Shared.Rent(soft.Length + 1);
         try
@@ -238,7 +272,7 @@ public abstract class DnaTokenizer : Tokenizer
             sums[0] = 0;
             for (int i = 0; i < soft.Length; i++) sums[i + 1] = sums[i] + soft[i];
             for (int t = 0; t < offsets.Length; t++)
-                flags[t] = sums[offsets[t].End] - sums[offsets[t].Start] > 0;
+                flags[t] = sums[offsets[t].End] - sums[offsets[t].Start] > 0 ? (byte)1 : (byte)0;
         }
         finally
         {

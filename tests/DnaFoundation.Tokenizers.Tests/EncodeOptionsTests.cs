@@ -83,6 +83,40 @@ public class EncodeOptionsTests
         Assert.Throws<ArgumentException>(() => tok.EncodeIds(Seq, new int[3]));
     }
 
+    [Theory]
+    [InlineData("kmer:6")]
+    [InlineData("kmer:3")]
+    [InlineData("nt6")]
+    [InlineData("char")]
+    [InlineData("dnabert2")]
+    public void EncodeIdsWithSoftMaskFromBytesGivesTheIdsAndFlagsOfEncode(string spec)
+    {
+        var tok = DnaTokenizers.Load(spec == "dnabert2" ? TestFiles.Dnabert2Json : spec);
+        // Soft-masked real sequence with an N run and IUPAC codes spliced in, plus an all-uppercase piece (no flags).
+        var inputs = new[] { Seq, Seq[..40] + "NNNNnnRY" + Seq[40..90], Seq.ToUpperInvariant()[..120], "acgt", "A" };
+        Assert.Contains(Seq, char.IsLower);
+        var options = new[]
+        {
+            EncodeOptions.Default,
+            new EncodeOptions { MaxLength = 17 },
+            new EncodeOptions { MaxLength = 300, PadToMaxLength = true, ReverseComplement = true },
+            new EncodeOptions { ReverseComplement = true },
+            new EncodeOptions { AddSpecialTokens = false },
+        };
+        foreach (var seq in inputs)
+        foreach (var o in options)
+        {
+            var expected = tok.Encode(seq, o);
+            int max = tok.MaxTokenCount(seq.Length, o);
+            var ids = new int[max];
+            var soft = Enumerable.Repeat((byte)7, max).ToArray();   // stale contents must be overwritten
+            int n = tok.EncodeIds(System.Text.Encoding.ASCII.GetBytes(seq), ids, soft, o);
+            Assert.Equal(expected.Ids, ids[..n]);
+            Assert.Equal(expected.SoftMasked.Select(b => b ? (byte)1 : (byte)0), soft[..n]);
+        }
+        Assert.Throws<ArgumentException>(() => tok.EncodeIds("ACGTACGT"u8, new int[100], new byte[1]));
+    }
+
     [Fact]
     public void BatchEncodingKeepsInputOrderInParallel()
     {
