@@ -51,6 +51,40 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Opens a temp file for <paramref name="path"/> to be written as a stream: <see cref="Pending.Commit"/> flushes it
+    /// to disk and renames it into place; disposing without committing deletes it.
+    /// </summary>
+    public static Pending Create(string path, int bufferSize = 1 << 16)
+    {
+        var tmp = TempPathFor(path);
+        return new Pending(path, tmp, new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize, useAsync: false));
+    }
+
+    /// <summary>A file being written under a temp name (see <see cref="Create"/>).</summary>
+    public sealed class Pending(string path, string tempPath, FileStream stream) : IDisposable
+    {
+        private bool done;
+
+        public Stream Stream => stream;
+
+        public void Commit()
+        {
+            stream.Flush(flushToDisk: true);
+            stream.Dispose();
+            File.Move(tempPath, path, overwrite: true);
+            done = true;
+        }
+
+        public void Dispose()
+        {
+            if (done) return;
+            done = true;
+            stream.Dispose();
+            TryDelete(tempPath);
+        }
+    }
+
     public static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

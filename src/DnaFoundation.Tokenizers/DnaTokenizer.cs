@@ -56,8 +56,8 @@ public abstract class DnaTokenizer : Tokenizer
     /// The family's tokenization of base codes (0..4 = A C G T N), without special tokens. Writes at most
     /// <paramref name="maxTokens"/> tokens (ids, and [start, end) in <paramref name="codes"/>) and returns how many.
     /// The buffers hold at least min(<c>codes.Length</c>, <paramref name="maxTokens"/>) entries (no family makes more
-    /// tokens than bases), or exactly <see cref="ExactTokenCount"/> when that is known; for such families
-    /// <paramref name="offsets"/> may be empty, meaning the caller wants ids only.
+    /// tokens than bases), or exactly <see cref="ExactTokenCount"/> when that is known; for such families, and
+    /// those that say <see cref="OffsetsOptional"/>, <paramref name="offsets"/> may be empty, meaning the caller wants ids only.
     /// </summary>
     protected abstract int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets);
 
@@ -66,6 +66,9 @@ public abstract class DnaTokenizer : Tokenizer
     /// then tokens are written straight into the result, with no scratch copy. Null when it depends on the sequence.
     /// </summary>
     protected virtual int? ExactTokenCount(int bases) => null;
+
+    /// <summary>True when <see cref="EncodeCore"/> accepts an empty offsets span (ids only) although its token count depends on the sequence.</summary>
+    protected virtual bool OffsetsOptional => false;
 
     /// <summary>Encodes raw DNA (either case, IUPAC codes per <see cref="AmbiguousBases"/>).</summary>
     /// <exception cref="Core.DnaInputException">A character that is not a base, or a rejected ambiguity code.</exception>
@@ -188,8 +191,8 @@ public abstract class DnaTokenizer : Tokenizer
             bool anySoft = DnaAlphabet.NormalizeCore(dna, codes, soft is null ? [] : soft.AsSpan(0, n), AmbiguousBases, options.SequenceName, options.Source, 0);
             var codeSpan = codes.AsSpan(0, n);
             if (options.ReverseComplement) ReverseComplementCodes(codeSpan);
-            // Exact-count families write offsets only when asked; they are needed here only to place soft-mask flags.
-            bool needOffsets = ExactTokenCount(n) is null || (wantSoft && anySoft);
+            // Offsets are needed here only to place soft-mask flags; families that can skip them do.
+            bool needOffsets = (ExactTokenCount(n) is null && !OffsetsOptional) || (wantSoft && anySoft);
             if (needOffsets) offsets = ArrayPool<BaseSpan>.Shared.Rent(Math.Max(need, 1));
             int count = Math.Min(EncodeCore(codeSpan, maxContent, destination[prefix.Length..], offsets ?? []), maxContent);
             prefix.CopyTo(destination);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using DnaFoundation.Core;
 
 namespace DnaFoundation.Tokenizers;
@@ -57,31 +59,52 @@ public sealed class NtKmerTokenizer : DnaTokenizer
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
 
+    protected override bool OffsetsOptional => true;
+
     protected override int EncodeCore(ReadOnlySpan<byte> codes, int maxTokens, Span<int> ids, Span<BaseSpan> offsets)
     {
         int k = K, n = codes.Length, t = 0, i = 0;
-        var table = kmerIds;
+        bool withOffsets = !offsets.IsEmpty;
+        // Unchecked reads inside a segment: every index read is < segEnd <= n, and codes there are 0..3 (N ends a
+        // segment), so a k-mer's code is < 4^k, the table's length.
+        ref byte c = ref MemoryMarshal.GetReference(codes);
+        ref int table = ref MemoryMarshal.GetArrayDataReference(kmerIds);
         while (i < n && t < maxTokens)
         {
             int segEnd = codes[i..].IndexOf(DnaAlphabet.N);
             segEnd = segEnd < 0 ? n : i + segEnd;
-            int fullEnd = i + (segEnd - i) / k * k;
-            for (; i < fullEnd && t < maxTokens; i += k, t++)
+            int full = Math.Min((segEnd - i) / k, maxTokens - t);
+            var idOut = ids.Slice(t, full);
+            if (k == 6)
             {
-                int code = 0;
-                for (int j = 0; j < k; j++) code = (code << 2) | codes[i + j];
-                ids[t] = table[code];
-                offsets[t] = new BaseSpan(i, i + k);
+                for (int m = 0; m < idOut.Length; m++, i += 6)
+                {
+                    ref byte b = ref Unsafe.Add(ref c, i);
+                    int code = (b << 10) | (Unsafe.Add(ref b, 1) << 8) | (Unsafe.Add(ref b, 2) << 6) | (Unsafe.Add(ref b, 3) << 4) | (Unsafe.Add(ref b, 4) << 2) | Unsafe.Add(ref b, 5);
+                    idOut[m] = Unsafe.Add(ref table, code);
+                }
             }
+            else
+            {
+                for (int m = 0; m < idOut.Length; m++, i += k)
+                {
+                    int code = 0;
+                    for (int j = 0; j < k; j++) code = (code << 2) | Unsafe.Add(ref c, i + j);
+                    idOut[m] = Unsafe.Add(ref table, code);
+                }
+            }
+            if (withOffsets)
+                for (int m = 0, start = i - full * k; m < full; m++) offsets[t + m] = new BaseSpan(start + m * k, start + (m + 1) * k);
+            t += full;   // when out of room (t == maxTokens) nothing below runs and the loop ends
             for (; i < segEnd && t < maxTokens; i++, t++)
             {
                 ids[t] = singleIds[codes[i]];
-                offsets[t] = new BaseSpan(i, i + 1);
+                if (withOffsets) offsets[t] = new BaseSpan(i, i + 1);
             }
             if (segEnd < n && t < maxTokens)
             {
                 ids[t] = singleIds[DnaAlphabet.N];
-                offsets[t] = new BaseSpan(segEnd, segEnd + 1);
+                if (withOffsets) offsets[t] = new BaseSpan(segEnd, segEnd + 1);
                 t++;
                 i = segEnd + 1;
             }

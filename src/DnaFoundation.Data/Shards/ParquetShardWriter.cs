@@ -1,66 +1,97 @@
-using System.Security.Cryptography;
 using Parquet;
 
 namespace DnaFoundation.Data.Shards;
 
-/// <summary>Writes one shard atomically (temp file, then rename) in row groups the loader reads one at a time.</summary>
-public static class ParquetShardWriter
+/// <summary>
+/// Writes one shard, row group by row group, under a temp name; <see cref="CompleteAsync"/> writes the footer,
+/// flushes to disk and renames the file into place, returning its sha256 (hashed while writing) and size.
+/// Disposing an uncompleted writer deletes the temp file, so no reader ever sees a partial shard.
+/// </summary>
+internal sealed class ParquetShardWriter : IAsyncDisposable
 {
     public const int DefaultRowGroupSize = 1024;
 
-    /// <summary>Writes <paramref name="rows"/> to <paramref name="path"/>; returns its sha256 and size.</summary>
-    public static async Task<(string Sha256, long Bytes)> WriteAsync(string path, IReadOnlyList<ShardRow> rows, ShardContent content,
-        IReadOnlyDictionary<string, string>? metadata = null, int rowGroupSize = DefaultRowGroupSize, CancellationToken ct = default)
+    private readonly AtomicFile.Pending file;
+    private readonly HashingWriteStream hashing;
+    private readonly ParquetWriter writer;
+    private readonly ShardContent content;
+    private int[] reps = [], defs = [];
+
+    private ParquetShardWriter(AtomicFile.Pending file, HashingWriteStream hashing, ParquetWriter writer, ShardContent content)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await AtomicFile.WriteAsync(path, async stream =>
-        {
-            var options = new ParquetOptions { CompressionMethod = CompressionMethod.Snappy };
-            await using var writer = await ParquetWriter.CreateAsync(ShardSchema.For(content), stream, options, cancellationToken: ct).ConfigureAwait(false);
-            if (metadata is not null) writer.CustomMetadata = metadata.ToDictionary();
-            for (int from = 0; from < rows.Count; from += rowGroupSize)
-            {
-                var group = rows.Skip(from).Take(rowGroupSize).ToArray();
-                using var rg = writer.CreateRowGroup();
-                await WriteGroupAsync(rg, group, content, ct).ConfigureAwait(false);
-            }
-        }, ct).ConfigureAwait(false);
-        await using var fs = File.OpenRead(path);
-        var sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(fs, ct).ConfigureAwait(false));
-        return (sha, fs.Length);
+        this.file = file;
+        this.hashing = hashing;
+        this.writer = writer;
+        this.content = content;
     }
 
-    private static async Task WriteGroupAsync(ParquetRowGroupWriter rg, ShardRow[] g, ShardContent content, CancellationToken ct)
+    public static async Task<ParquetShardWriter> CreateAsync(string path, ShardContent content, IReadOnlyDictionary<string, string>? metadata,
+        ShardCompression compression, CancellationToken ct = default)
     {
-        await rg.WriteAsync(ShardSchema.Species, g.Select(r => r.Species).ToArray()).ConfigureAwait(false);
-        await rg.WriteAsync(ShardSchema.Contig, g.Select(r => r.Contig).ToArray()).ConfigureAwait(false);
-        await rg.WriteAsync<long>(ShardSchema.Start, g.Select(r => r.Start).ToArray(), cancellationToken: ct).ConfigureAwait(false);
-        await rg.WriteAsync<long>(ShardSchema.End, g.Select(r => r.End).ToArray(), cancellationToken: ct).ConfigureAwait(false);
-        await rg.WriteAsync(ShardSchema.Strand, g.Select(r => r.Strand.ToString()).ToArray()).ConfigureAwait(false);
-        await rg.WriteAsync<double>(ShardSchema.SoftMaskFraction, g.Select(r => r.SoftMaskFraction).ToArray(), cancellationToken: ct).ConfigureAwait(false);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var file = AtomicFile.Create(path);
+        var hashing = new HashingWriteStream(file.Stream);
+        try
+        {
+            var writer = await ParquetWriter.CreateAsync(ShardSchema.For(content), hashing, compression.ParquetOptions(), cancellationToken: ct).ConfigureAwait(false);
+            if (metadata is not null) writer.CustomMetadata = metadata.ToDictionary();
+            return new ParquetShardWriter(file, hashing, writer, content);
+        }
+        catch
+        {
+            hashing.Dispose();
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public async Task WriteRowGroupAsync(ShardRowGroup g, CancellationToken ct = default)
+    {
+        if (g.Count == 0) return;
+        int n = g.Count;
+        using var rg = writer.CreateRowGroup();
+        await rg.WriteAsync(ShardSchema.Species, new ArraySegment<string>(g.Species, 0, n)).ConfigureAwait(false);
+        await rg.WriteAsync(ShardSchema.Contig, new ArraySegment<string>(g.Contig, 0, n)).ConfigureAwait(false);
+        await rg.WriteAsync<long>(ShardSchema.Start, g.Start.AsMemory(0, n), cancellationToken: ct).ConfigureAwait(false);
+        await rg.WriteAsync<long>(ShardSchema.End, g.End.AsMemory(0, n), cancellationToken: ct).ConfigureAwait(false);
+        await rg.WriteAsync(ShardSchema.Strand, new ArraySegment<string>(g.Strand, 0, n)).ConfigureAwait(false);
+        await rg.WriteAsync<double>(ShardSchema.SoftMaskFraction, g.SoftMaskFraction.AsMemory(0, n), cancellationToken: ct).ConfigureAwait(false);
         if (content == ShardContent.Sequence)
         {
-            await rg.WriteAsync(ShardSchema.Sequence, g.Select(r => r.Sequence ?? throw new InvalidOperationException("sequence shard row without a sequence")).ToArray()).ConfigureAwait(false);
+            await rg.WriteAsync(ShardSchema.Sequence, new ArraySegment<string>(g.Sequence!, 0, n)).ConfigureAwait(false);
             return;
         }
-        int total = g.Sum(r => r.InputIds!.Length);
-        var values = new int[total];
-        var reps = new int[total];
-        int k = 0;
-        foreach (var r in g)
+        int total = g.IdCount;
+        // Repetition level 0 starts a row's list, 1 continues it. Every list is present and non-empty, so all
+        // definition levels are the maximum (no nulls, no empty lists).
+        if (reps.Length < total)
         {
-            var ids = r.InputIds ?? throw new InvalidOperationException("id shard row without input_ids");
-            if (ids.Length == 0) throw new InvalidOperationException("a row must have at least one token");
-            for (int i = 0; i < ids.Length; i++, k++)
-            {
-                values[k] = ids[i];
-                reps[k] = i == 0 ? 0 : 1;
-            }
+            reps = new int[total];
+            defs = new int[total];
+            Array.Fill(defs, ShardSchema.InputIdsElement.MaxDefinitionLevel);
         }
-        // Every list is present and non-empty: all definition levels are the maximum (no nulls, no empty lists).
-        var defs = new int[total];
-        Array.Fill(defs, ShardSchema.InputIdsElement.MaxDefinitionLevel);
-        await rg.WriteAllPartsAsync<int>(ShardSchema.InputIdsElement, values, defs, reps, ct).ConfigureAwait(false);
-        await rg.WriteAsync(ShardSchema.SoftMask, g.Select(r => r.SoftMask ?? new byte[r.InputIds!.Length]).ToArray()).ConfigureAwait(false);
+        reps.AsSpan(0, total).Fill(1);
+        reps[0] = 0;
+        for (int r = 0; r < n - 1; r++) reps[g.RowEnds![r]] = 0;
+        await rg.WriteAllPartsAsync<int>(ShardSchema.InputIdsElement, g.Ids.AsMemory(0, total), defs.AsMemory(0, total), reps.AsMemory(0, total), ct).ConfigureAwait(false);
+        await rg.WriteAsync(ShardSchema.SoftMask, new ArraySegment<byte[]>(g.SoftMask!, 0, n)).ConfigureAwait(false);
+    }
+
+    /// <summary>Footer, flush to disk, rename; returns the file's sha256 (lowercase hex) and size.</summary>
+    public async Task<(string Sha256, long Bytes)> CompleteAsync()
+    {
+        await writer.DisposeAsync().ConfigureAwait(false);
+        hashing.Flush();
+        var result = (hashing.Sha256Hex(), hashing.Position);
+        file.Commit();
+        return result;
+    }
+
+    /// <summary>An uncompleted shard is abandoned: its temp file is deleted (no footer is written).</summary>
+    public ValueTask DisposeAsync()
+    {
+        hashing.Dispose();
+        file.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

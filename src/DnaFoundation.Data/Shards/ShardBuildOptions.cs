@@ -22,7 +22,8 @@ public sealed record ShardBuildOptions(
     ulong Seed = 0,
     int Threads = 0,
     IReadOnlyList<DataSplit>? Splits = null,
-    long? MaxRowsPerSplit = null)
+    long? MaxRowsPerSplit = null,
+    ShardCompression Compression = ShardCompression.Snappy)
 {
     public IReadOnlyList<DataSplit> SplitsOrAll => Splits ?? [DataSplit.Train, DataSplit.Validation, DataSplit.Test];
 }

@@ -52,83 +52,121 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         var previous = ShardIndex.TryRead(options.OutDir);
         if (previous is not null && previous.Settings != settings)
             throw new DnaInputException($"holds shards made with other settings ({previous.Settings}); use a new --out folder", Path.Combine(options.OutDir, ShardIndex.FileName));
+        var known = (previous?.Shards ?? []).ToDictionary(e => e.File, StringComparer.Ordinal);
+        // Owned by the writing side (ShardOutput's callbacks), which rewrites the index after each shard.
         var entries = new List<ShardEntry>(previous?.Shards ?? []);
         var complete = new List<string>(previous?.CompleteSplits ?? []);
-        int written = 0, skipped = 0;
-        long rows = 0;
-        Task? writing = null;
-        bool overlap = options.Threads != 1 && Environment.ProcessorCount > 1;
-        async Task WriteShardAsync(string splitName, string file, string target, ShardRow[] shardRows)
-        {
-            var meta = new Dictionary<string, string> { ["dnafm.settings"] = settings, ["dnafm.split"] = splitName };
-            var (sha, bytes) = await ParquetShardWriter.WriteAsync(target, shardRows, content, meta, ct: ct).ConfigureAwait(false);
-            lock (entries)
+        void WriteIndex() => new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
+        await using var output = new ShardOutput(content, options.Compression,
+            split => new Dictionary<string, string> { ["dnafm.settings"] = settings, ["dnafm.split"] = split },
+            (split, file, rows, sha, bytes) =>
             {
                 entries.RemoveAll(e => e.File == file);
-                entries.Add(new ShardEntry(splitName, file, shardRows.Length, sha, bytes));
-                new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
-            }
-        }
+                entries.Add(new ShardEntry(split, file, rows, sha, bytes));
+                WriteIndex();
+            },
+            split =>
+            {
+                if (!complete.Contains(split)) complete.Add(split);
+                WriteIndex();
+            },
+            // With more than one thread, shards are encoded and written while the next rows are read and tokenized.
+            pipelined: options.Threads != 1 && Environment.ProcessorCount > 1, ct);
+        int written = 0, skipped = 0;
+        long rows = 0;
         try
-        {
-            await BuildSplitsAsync().ConfigureAwait(false);
-        }
-        catch
-        {
-            // Let an in-flight shard land before the caller rolls back, so nothing is renamed in afterwards.
-            if (writing is not null) await writing.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            throw;
-        }
-        return new Summary(written, skipped, rows);
-
-        async Task BuildSplitsAsync()
         {
             foreach (var split in options.SplitsOrAll)
             {
                 var splitName = split.ToString().ToLowerInvariant();
-                var batch = new List<GenomeWindow>(options.RowsPerShard);
-                int shardNo = 0;
-                async Task Flush()
+                using var windows = Windows(split).GetEnumerator();
+                var cursor = new SplitCursor(windows);
+                for (int shardNo = 0; ; shardNo++)
                 {
                     var file = $"{splitName}/shard-{shardNo:D5}.parquet";
-                    ShardEntry? known;
-                    lock (entries) known = entries.FirstOrDefault(e => e.File == file);
-                    if (known is not null && Intact(known) && known.Rows == batch.Count)
+                    int n;
+                    if (known.TryGetValue(file, out var k) && Intact(k))
                     {
-                        skipped++;
+                        // Finished by an earlier run: regenerate only the windows (no tokens) to confirm the row count.
+                        var held = TakeShard(cursor, ct).ToList();
+                        n = held.Count;
+                        if (n == 0) break;
+                        if (n == k.Rows) skipped++;
+                        else
+                        {
+                            await WriteShardAsync(output, splitName, file, held, tokenizer).ConfigureAwait(false);
+                            written++;
+                        }
                     }
                     else
                     {
-                        var shardRows = ToRows(batch, tokenizer);
-                        var target = Path.Combine(options.OutDir, file);
-                        writtenThisRun.Add(target);
-                        if (writing is not null) await writing.ConfigureAwait(false);
-                        // With more than one thread, the shard is written while the next one is read and tokenized.
-                        writing = overlap ? Task.Run(() => WriteShardAsync(splitName, file, target, shardRows), ct) : null;
-                        if (!overlap) await WriteShardAsync(splitName, file, target, shardRows).ConfigureAwait(false);
+                        n = await WriteShardAsync(output, splitName, file, TakeShard(cursor, ct), tokenizer).ConfigureAwait(false);
+                        if (n == 0) break;
                         written++;
                     }
-                    rows += batch.Count;
+                    rows += n;
                     progress?.Report(new ProgressInfo("shard", rows, null, "rows", file));
-                    batch.Clear();
-                    shardNo++;
+                    if (n < options.RowsPerShard) break;
                 }
-                long inSplit = 0;
-                foreach (var w in Windows(split))
-                {
-                    ct.ThrowIfCancellationRequested();
-                    if (options.MaxRowsPerSplit is long max && inSplit >= max) break;
-                    batch.Add(w);
-                    inSplit++;
-                    if (batch.Count == options.RowsPerShard) await Flush().ConfigureAwait(false);
-                }
-                if (batch.Count > 0) await Flush().ConfigureAwait(false);
-                if (writing is not null) await writing.ConfigureAwait(false);
-                writing = null;
-                if (!complete.Contains(splitName)) complete.Add(splitName);
-                new ShardIndex(ShardIndex.FormatName, content, options.Tokenizer, settings, options.RowsPerShard, Sorted(entries), complete).Write(options.OutDir);
+                await output.SplitDoneAsync(splitName).ConfigureAwait(false);
+            }
+            await output.CompleteAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // Let the writer stop (dropping what is queued, abandoning a shard in progress) before the caller rolls
+            // back, so nothing is renamed in afterwards.
+            await output.AbortAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new Summary(written, skipped, rows);
+    }
+
+    /// <summary>A split's window stream and how many rows it has given (for MaxRowsPerSplit).</summary>
+    private sealed class SplitCursor(IEnumerator<GenomeWindow> windows)
+    {
+        public IEnumerator<GenomeWindow> Windows { get; } = windows;
+        public long Taken { get; set; }
+    }
+
+    /// <summary>The next shard's windows: up to RowsPerShard, fewer at the end of the split or its row cap.</summary>
+    private IEnumerable<GenomeWindow> TakeShard(SplitCursor c, CancellationToken ct)
+    {
+        for (int i = 0; i < options.RowsPerShard; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (options.MaxRowsPerSplit is long max && c.Taken >= max) yield break;
+            if (!c.Windows.MoveNext()) yield break;
+            c.Taken++;
+            yield return c.Windows.Current;
+        }
+    }
+
+    /// <summary>Tokenizes <paramref name="windows"/> row group by row group into one shard; returns its rows (0: no shard).</summary>
+    private async Task<int> WriteShardAsync(ShardOutput output, string splitName, string file, IEnumerable<GenomeWindow> windows, DnaTokenizer? tokenizer)
+    {
+        int n = 0;
+        ShardRowGroup? group = null;
+        foreach (var w in windows)
+        {
+            if (n == 0)
+            {
+                var target = Path.Combine(options.OutDir, file);
+                writtenThisRun.Add(target);
+                await output.BeginShardAsync(splitName, file, target).ConfigureAwait(false);
+            }
+            group ??= output.NewGroup();
+            group.Add(w, tokenizer);
+            n++;
+            if (group.IsFull)
+            {
+                await output.AddAsync(group).ConfigureAwait(false);
+                group = null;
             }
         }
+        if (group is not null) await output.AddAsync(group).ConfigureAwait(false);
+        if (n > 0) await output.EndShardAsync(n).ConfigureAwait(false);
+        return n;
     }
 
     /// <summary>The split's windows: each species' stream, interleaved by weight (seeded), RC augmentation applied.</summary>
@@ -190,15 +228,18 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         return rows;
     }
 
+    /// <summary>One window as a shard row (the loader's FASTA source uses this; shards are written column-wise by <see cref="ShardRowGroup"/>).</summary>
     public static ShardRow ToRow(GenomeWindow w, DnaTokenizer? tokenizer)
     {
-        var sequence = Encoding.ASCII.GetString(w.Bases);
         if (tokenizer is null)
-            return new ShardRow(w.Species, w.Contig, w.Start, w.End, w.Strand, w.SoftMaskFraction, Sequence: sequence);
-        var e = tokenizer.Encode(sequence, new EncodeOptions { SequenceName = $"{w.Contig}:{w.Start + 1}-{w.End}" });
-        var soft = new byte[e.Length];
-        for (int t = 0; t < soft.Length; t++) soft[t] = e.SoftMasked[t] ? (byte)1 : (byte)0;
-        return new ShardRow(w.Species, w.Contig, w.Start, w.End, w.Strand, w.SoftMaskFraction, InputIds: e.Ids, SoftMask: soft);
+            return new ShardRow(w.Species, w.Contig, w.Start, w.End, w.Strand, w.SoftMaskFraction, Sequence: Encoding.ASCII.GetString(w.Bases));
+        var o = ShardRowGroup.EncodeOptionsFor(w);
+        int max = tokenizer.MaxTokenCount(w.Length, o);
+        var ids = new int[max];
+        var soft = new byte[max];
+        int n = tokenizer.EncodeIds(w.Bases, ids, soft, o);
+        return new ShardRow(w.Species, w.Contig, w.Start, w.End, w.Strand, w.SoftMaskFraction,
+            InputIds: n == max ? ids : ids[..n], SoftMask: n == max ? soft : soft[..n]);
     }
 
     private bool Intact(ShardEntry e)
@@ -212,7 +253,9 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         var w = options.Window;
         var species = string.Join(",", manifest.Species.Select(s => $"{s.Name}:{s.Weight}:{s.Fasta}"));
         return $"manifest={manifest.Name}[{species}];window={w.Length}/{w.EffectiveStride}/n{w.SplitAtNRun}/{w.MaxNFraction};tokenizer={tokenizer?.Spec ?? "none"};" +
-               $"rows={options.RowsPerShard};rc={options.ReverseComplement};seed={options.Seed};max={options.MaxRowsPerSplit}";
+               $"rows={options.RowsPerShard};rc={options.ReverseComplement};seed={options.Seed};max={options.MaxRowsPerSplit}" +
+               // Snappy shards were written before the codec was a setting; their fingerprint stays as it was.
+               (options.Compression == ShardCompression.Snappy ? "" : $";codec={options.Compression.ToString().ToLowerInvariant()}");
     }
 
     private static List<ShardEntry> Sorted(List<ShardEntry> e) => e.OrderBy(x => x.File, StringComparer.Ordinal).ToList();
