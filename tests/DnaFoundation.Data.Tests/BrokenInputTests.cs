@@ -70,11 +70,38 @@ public class BrokenInputTests
         File.Copy(DataFixtures.Broken(file), path);
         File.WriteAllText(dir.File("m.json"), $$"""{ "name": "b", "species": [ { "name": "x", "assembly": "x", "fasta": "{{file}}" } ] }""");
         var m = GenomeManifest.Load(dir.File("m.json"));
-        var options = new ShardBuildOptions(dir.File("out"), new WindowOptions(Length: 2, MaxNFraction: 1), RowsPerShard: 1);
-        var e = await Assert.ThrowsAsync<DnaInputException>(() => new ShardBuilder(m, options).RunAsync());
-        AssertNames(e, path, message, line, offset);
-        Assert.False(Directory.Exists(dir.File("out")));   // the run made the folder, so it takes it away again
-        Assert.Equal(new[] { path, dir.File("m.json") }.Order(), Directory.GetFiles(dir.Path).Order());
+        // Inline and pipelined (shards written on another thread while the bad bytes are being read).
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var options = new ShardBuildOptions(dir.File("out"), new WindowOptions(Length: 2, MaxNFraction: 1), RowsPerShard: 1, Threads: threads);
+            var e = await Assert.ThrowsAsync<DnaInputException>(() => new ShardBuilder(m, options).RunAsync());
+            AssertNames(e, path, message, line, offset);
+            Assert.False(Directory.Exists(dir.File("out")));   // the run made the folder, so it takes it away again
+            Assert.Equal(new[] { path, dir.File("m.json") }.Order(), Directory.GetFiles(dir.Path).Order());
+        }
+    }
+
+    /// <summary>Every file (with its sha256) and folder under <paramref name="dir"/>.</summary>
+    internal static List<(string Entry, string Sha)> Listing(string dir) =>
+        Directory.GetFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => (f, Directory.Exists(f) ? "folder" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))))).ToList();
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_failing_run_into_an_existing_folder_leaves_it_as_it_was(int threads)
+    {
+        using var dir = new TempDir("broken");
+        // A good genome whose windows fill shards first, then a record with a non-IUPAC character.
+        File.WriteAllText(dir.File("x.fa"), File.ReadAllText(DataFixtures.Fasta("mixed.fa")) + File.ReadAllText(DataFixtures.Broken("non-iupac.fa")));
+        File.WriteAllText(dir.File("m.json"), """{ "name": "b", "species": [ { "name": "x", "assembly": "x", "fasta": "x.fa" } ] }""");
+        var o = new ShardBuildOptions(dir.File("out"), new WindowOptions(Length: 20, MaxNFraction: 1), RowsPerShard: 4, Threads: threads, Splits: [DataSplit.Train]);
+        Directory.CreateDirectory(o.OutDir);
+        File.WriteAllText(dir.File("out/notes.txt"), "the user's own file");
+        var before = Listing(o.OutDir);
+        var e = await Assert.ThrowsAsync<DnaInputException>(() => new ShardBuilder(GenomeManifest.Load(dir.File("m.json")), o).RunAsync());
+        Assert.Contains("invalid character 'X'", e.Message);
+        Assert.Equal(before, Listing(o.OutDir));   // the shards written before the error, their folder and the index are gone
     }
 
     [Fact]

@@ -26,12 +26,13 @@ public sealed class DataShardCommand : ICliCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed for species interleaving and RC coins.", DefaultValueFactory = _ => 0UL };
         var splits = new Option<string[]>("--split") { Description = "Splits to write (train, validation, test); default all." };
         var maxRows = new Option<long?>("--max-rows-per-split") { Description = "Stop each split after this many rows." };
+        var compression = new Option<string>("--compression") { Description = "Parquet codec of the shards: snappy (pyarrow's default), zstd (smaller, slower to write), none (fastest, largest).", DefaultValueFactory = _ => "snappy" };
         var threads = CommonOptions.Threads();
         var cmd = new Command("shard", CommonOptions.WithExamples(
             "Cut a manifest's genomes into N-aware windows (contig-level splits, species-weighted interleaving), tokenize them, and write Parquet shards atomically with an index of row counts and sha256. Re-running skips finished shards.",
             "dnafm data shard --manifest data-manifests/local-shared.json --tokenizer nt6 --out shards/local",
             "dnafm data shard -m data-manifests/hg38.json --data-dir genomes/hg38 -t kmer:6 --window 512 --reverse-complement random -o shards/hg38"));
-        foreach (var opt in new Option[] { manifest, output, tokenizer, dataDir, length, stride, nRun, maxN, rows, rc, seed, splits, maxRows, threads }) cmd.Options.Add(opt);
+        foreach (var opt in new Option[] { manifest, output, tokenizer, dataDir, length, stride, nRun, maxN, rows, rc, seed, splits, maxRows, compression, threads }) cmd.Options.Add(opt);
         CliAction.Run(cmd, (parse, ct) =>
         {
             var m = GenomeManifest.Load(parse.GetValue(manifest)!);
@@ -47,8 +48,15 @@ public sealed class DataShardCommand : ICliCommand
             var chosen = parse.GetValue(splits) is { Length: > 0 } s
                 ? s.Select(x => Enum.TryParse<DataSplit>(x, ignoreCase: true, out var v) ? v : throw new DnaFoundation.Core.DnaInputException($"--split '{x}': allowed values: train, validation, test")).ToList()
                 : null;
+            var codec = parse.GetValue(compression) switch
+            {
+                "snappy" => ShardCompression.Snappy,
+                "zstd" => ShardCompression.Zstd,
+                "none" => ShardCompression.None,
+                var other => throw new DnaFoundation.Core.DnaInputException($"--compression '{other}': allowed values: snappy, zstd, none"),
+            };
             var options = new ShardBuildOptions(parse.GetValue(output)!, window, parse.GetValue(tokenizer), parse.GetValue(dataDir), parse.GetValue(rows),
-                mode, parse.GetValue(seed), parse.GetValue(threads), chosen, parse.GetValue(maxRows));
+                mode, parse.GetValue(seed), parse.GetValue(threads), chosen, parse.GetValue(maxRows), codec);
             var summary = new ShardBuilder(m, options).RunAsync(ct).GetAwaiter().GetResult();
             Console.WriteLine($"{summary.Rows} rows; {summary.Written} shards written, {summary.Skipped} already complete; index: {System.IO.Path.Combine(options.OutDir, ShardIndex.FileName)}");
             return 0;

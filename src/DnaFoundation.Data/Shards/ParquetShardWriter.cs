@@ -3,8 +3,8 @@ using Parquet;
 namespace DnaFoundation.Data.Shards;
 
 /// <summary>
-/// Writes one shard, row group by row group, under a temp name; <see cref="CompleteAsync"/> writes the footer,
-/// flushes to disk and renames the file into place, returning its sha256 (hashed while writing) and size.
+/// Writes one shard, row group by row group, under a temp name; <see cref="FinishAsync"/> writes the footer and
+/// returns its sha256 (hashed while writing) and size, <see cref="Commit"/> flushes it to disk and renames it into place.
 /// Disposing an uncompleted writer deletes the temp file, so no reader ever sees a partial shard.
 /// </summary>
 internal sealed class ParquetShardWriter : IAsyncDisposable
@@ -77,15 +77,16 @@ internal sealed class ParquetShardWriter : IAsyncDisposable
         await rg.WriteAsync(ShardSchema.SoftMask, new ArraySegment<byte[]>(g.SoftMask!, 0, n)).ConfigureAwait(false);
     }
 
-    /// <summary>Footer, flush to disk, rename; returns the file's sha256 (lowercase hex) and size.</summary>
-    public async Task<(string Sha256, long Bytes)> CompleteAsync()
+    /// <summary>Writes the footer and hands the bytes to the OS; returns the file's sha256 (lowercase hex) and size.</summary>
+    public async Task<(string Sha256, long Bytes)> FinishAsync()
     {
         await writer.DisposeAsync().ConfigureAwait(false);
         hashing.Flush();
-        var result = (hashing.Sha256Hex(), hashing.Position);
-        file.Commit();
-        return result;
+        return (hashing.Sha256Hex(), hashing.Position);
     }
+
+    /// <summary>After <see cref="FinishAsync"/>: flushes the file to disk and renames it into place (waits on the disk, not the CPU).</summary>
+    public void Commit() => file.Commit();
 
     /// <summary>An uncompleted shard is abandoned: its temp file is deleted (no footer is written).</summary>
     public ValueTask DisposeAsync()

@@ -25,6 +25,7 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         var indexPath = Path.Combine(options.OutDir, ShardIndex.FileName);
         var before = File.Exists(indexPath) ? File.ReadAllBytes(indexPath) : null;
         bool created = !Directory.Exists(options.OutDir);
+        var dirsBefore = created ? [] : Directory.GetDirectories(options.OutDir).ToHashSet(StringComparer.Ordinal);
         writtenThisRun.Clear();
         try
         {
@@ -33,11 +34,43 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         catch (DnaInputException)
         {
             foreach (var f in writtenThisRun) AtomicFile.TryDelete(f);
-            if (created) TryDeleteTree(options.OutDir);
-            else if (before is null) AtomicFile.TryDelete(indexPath);
-            else AtomicFile.WriteAllBytes(indexPath, before);
+            if (created)
+            {
+                TryDeleteTree(options.OutDir);
+                throw;
+            }
+            foreach (var d in Directory.GetDirectories(options.OutDir).Where(d => !dirsBefore.Contains(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
+                TryDeleteTree(d);
+            if (before is null) AtomicFile.TryDelete(indexPath);
+            else RestoreIndex(indexPath, before);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Puts the index back as it was, less any shard this run replaced (and so deleted above): that happens when a
+    /// genome changed under the same path and a listed shard came out with another row count.
+    /// </summary>
+    private void RestoreIndex(string indexPath, byte[] before)
+    {
+        ShardIndex old;
+        try { old = ShardIndex.Parse(Encoding.UTF8.GetString(before), indexPath); }
+        catch (DnaInputException)
+        {
+            AtomicFile.WriteAllBytes(indexPath, before);   // it was unreadable before the run, too
+            return;
+        }
+        var replaced = old.Shards.Where(e => writtenThisRun.Contains(Path.Combine(options.OutDir, e.File))).ToList();
+        if (replaced.Count == 0)
+        {
+            AtomicFile.WriteAllBytes(indexPath, before);
+            return;
+        }
+        (old with
+        {
+            Shards = old.Shards.Except(replaced).ToList(),
+            CompleteSplits = old.CompleteSplits.Where(s => !replaced.Any(e => e.Split == s)).ToList(),
+        }).Write(options.OutDir);
     }
 
     private readonly List<string> writtenThisRun = [];

@@ -42,17 +42,26 @@ public sealed record ShardIndex(
     {
         try
         {
-            var index = JsonSerializer.Deserialize<ShardIndex>(File.ReadAllText(path), Json) ?? throw new DnaInputException("empty shard index", path);
+            return Parse(File.ReadAllText(path), path);
+        }
+        catch (IOException e)
+        {
+            throw new DnaInputException($"cannot read shard index: {e.Message}", path, inner: e);
+        }
+    }
+
+    /// <summary>Reads index text; <paramref name="path"/> names it in errors.</summary>
+    public static ShardIndex Parse(string json, string path)
+    {
+        try
+        {
+            var index = JsonSerializer.Deserialize<ShardIndex>(json, Json) ?? throw new DnaInputException("empty shard index", path);
             if (index.Format != FormatName) throw new DnaInputException($"unknown shard index format '{index.Format}' (expected {FormatName})", path);
             return index;
         }
         catch (JsonException e)
         {
             throw new DnaInputException($"not a valid shard index: {e.Message}", path, e.LineNumber + 1, inner: e);
-        }
-        catch (IOException e)
-        {
-            throw new DnaInputException($"cannot read shard index: {e.Message}", path, inner: e);
         }
     }
 

@@ -7,8 +7,10 @@ namespace DnaFoundation.Data.Shards;
 /// The writing end of <see cref="ShardBuilder"/>: begin a shard, hand over filled row groups, end it. Either inline,
 /// or pipelined: a writer task fed through a small bounded queue encodes, compresses, hashes and writes while the
 /// caller reads and tokenizes the next row groups. Row groups come back to a free list once written, so memory
-/// stays at a few row groups whatever the genome. Shards are finished, and splits marked complete, in the order
-/// they were posted; <paramref name="finished"/> and <paramref name="splitDone"/> run on the writing side only.
+/// stays at a few row groups whatever the genome. A finished shard's flush to disk, rename and index update run
+/// in the background while the next shard is made (one at a time, in order): that is waiting on the disk, not CPU
+/// work, and would otherwise stall the pipeline once per shard. <paramref name="finished"/> and
+/// <paramref name="splitDone"/> are called in the order shards and splits were posted, never concurrently.
 /// </summary>
 internal sealed class ShardOutput(
     ShardContent content,
@@ -32,6 +34,7 @@ internal sealed class ShardOutput(
     private volatile bool aborted;
     private ParquetShardWriter? current;
     private Begin? currentShard;
+    private Task committing = Task.CompletedTask;
 
     /// <summary>An empty row group to fill (recycled when possible).</summary>
     public ShardRowGroup NewGroup() => free.TryDequeue(out var g) ? g : new ShardRowGroup(content, ParquetShardWriter.DefaultRowGroupSize);
@@ -48,9 +51,12 @@ internal sealed class ShardOutput(
     /// <summary>Waits until everything posted is written.</summary>
     public async Task CompleteAsync()
     {
-        if (queue is null) return;
-        queue.Writer.TryComplete();
-        await worker!.ConfigureAwait(false);
+        if (queue is not null)
+        {
+            queue.Writer.TryComplete();
+            await worker!.ConfigureAwait(false);
+        }
+        await committing.ConfigureAwait(false);
     }
 
     /// <summary>Stops writing: whatever is still queued is dropped and a shard in progress is abandoned (its temp file deleted).</summary>
@@ -60,9 +66,9 @@ internal sealed class ShardOutput(
         if (queue is not null)
         {
             queue.Writer.TryComplete();
-            // The caller is already failing with its own error; the writer's, if any, would only hide it.
-            await worker!.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            await Quietly(worker!).ConfigureAwait(false);
         }
+        await Quietly(committing).ConfigureAwait(false);   // a shard being committed lands before the caller rolls back
         await AbandonCurrentAsync().ConfigureAwait(false);
     }
 
@@ -127,16 +133,26 @@ internal sealed class ShardOutput(
                 free.Enqueue(g.Rows);
                 break;
             case End e:
-                var (sha, bytes) = await current!.CompleteAsync().ConfigureAwait(false);
-                await current.DisposeAsync().ConfigureAwait(false);
+                var shard = current!;
+                var job = currentShard!;
                 current = null;
-                finished(currentShard!.Split, currentShard.File, e.Rows, sha, bytes);
+                var (sha, bytes) = await shard.FinishAsync().ConfigureAwait(false);
+                await committing.ConfigureAwait(false);   // one commit in flight at a time; surfaces its error
+                committing = Task.Run(async () =>
+                {
+                    await using (shard.ConfigureAwait(false)) shard.Commit();
+                    finished(job.Split, job.File, e.Rows, sha, bytes);
+                }, CancellationToken.None);
                 break;
             case SplitDone s:
+                await committing.ConfigureAwait(false);
                 splitDone(s.Split);
                 break;
         }
     }
+
+    // The caller is already failing with its own error; a second one from here would only hide it.
+    private static Task Quietly(Task t) => t.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
 
     private async Task AbandonCurrentAsync()
     {

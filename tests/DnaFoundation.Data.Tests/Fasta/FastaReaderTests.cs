@@ -84,6 +84,23 @@ public class FastaReaderTests
         if (message.StartsWith("invalid", StringComparison.Ordinal)) Assert.NotNull(e.ByteOffset);
     }
 
+    [SkippableFact]
+    public void Every_shared_genome_has_samtools_and_seqkit_goldens()
+    {
+        // The reference comparisons run over DataFixtures.SharedGenomes: a genome added to ../shared/data must be
+        // added there too (with goldens from tests/fixtures/data/make-goldens.sh), or it would go unchecked.
+        var root = TestPaths.Shared("genomes");
+        var present = Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".fa", StringComparison.Ordinal) || f.EndsWith(".fa.gz", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal);
+        Assert.Equal(present, DataFixtures.SharedGenomes.Select(g => g.Path).Order(StringComparer.Ordinal));
+        foreach (var (_, golden) in DataFixtures.SharedGenomes)
+        {
+            Assert.True(File.Exists(DataFixtures.Golden("fx2tab", golden + ".tsv")), golden);
+            Assert.True(File.Exists(DataFixtures.Golden("fai", golden + ".fa.fai")), golden);
+        }
+    }
+
     [SkippableTheory]
     [MemberData(nameof(DataFixtures.SharedGenomeRows), MemberType = typeof(DataFixtures))]
     public void Names_lengths_and_gc_equal_seqkit_fx2tab(string genome, string golden)

@@ -40,6 +40,51 @@ public class ManifestTests
     }
 
     [Fact]
+    public async Task A_new_run_resumes_from_the_part_file_an_interrupted_run_left()
+    {
+        using var server = new LocalHttpServer();
+        server.Add("mixed.fa.gz", Genome);
+        using var dir = new TempDir("fetch");
+        var m = GenomeManifest.Load(WriteManifest(dir, $$"""
+            { "name": "t", "species": [ { "name": "toy", "assembly": "toy1", "fasta": "{{server.BaseUrl}}mixed.fa.gz", "sha256": "{{Sha(Genome)}}" } ] }
+            """));
+        Directory.CreateDirectory(dir.File("out"));
+        File.WriteAllBytes(dir.File("out/mixed.fa.gz.part"), Genome[..333]);   // what a killed `dnafm data fetch` leaves
+        using var http = new HttpClient();
+        var results = await new ManifestFetcher(http).FetchAsync(m, dir.File("out"));
+        Assert.Equal("downloaded", results.Single().Status);
+        Assert.Equal(["bytes=333-"], server.RangeHeaders);
+        Assert.Equal(Genome, File.ReadAllBytes(dir.File("out/mixed.fa.gz")));
+        Assert.Equal([dir.File("out/mixed.fa.gz")], Directory.GetFiles(dir.File("out")));
+    }
+
+    [Fact]
+    public async Task A_corrupt_part_file_fails_the_checksum_is_dropped_and_the_next_run_starts_over()
+    {
+        using var server = new LocalHttpServer();
+        server.Add("mixed.fa.gz", Genome);
+        using var dir = new TempDir("fetch");
+        var manifestPath = WriteManifest(dir, $$"""
+            { "name": "t", "species": [ { "name": "toy", "assembly": "toy1", "fasta": "{{server.BaseUrl}}mixed.fa.gz", "sha256": "{{Sha(Genome)}}" } ] }
+            """);
+        var m = GenomeManifest.Load(manifestPath);
+        Directory.CreateDirectory(dir.File("out"));
+        var bad = Genome[..333];
+        bad[100] ^= 0xFF;   // the resumed tail is right, the kept head is not
+        File.WriteAllBytes(dir.File("out/mixed.fa.gz.part"), bad);
+        using var http = new HttpClient();
+        var e = await Assert.ThrowsAsync<DnaInputException>(() => new ManifestFetcher(http).FetchAsync(m, dir.File("out")));
+        Assert.Contains("sha256", e.Message);
+        Assert.Equal(Path.GetFullPath(manifestPath), e.File);
+        Assert.Empty(Directory.GetFiles(dir.File("out")));
+
+        var results = await new ManifestFetcher(http).FetchAsync(m, dir.File("out"));
+        Assert.Equal("downloaded", results.Single().Status);
+        Assert.Equal(["bytes=333-", null], server.RangeHeaders);   // the second run downloads from the start
+        Assert.Equal(Genome, File.ReadAllBytes(dir.File("out/mixed.fa.gz")));
+    }
+
+    [Fact]
     public async Task A_wrong_checksum_fails_naming_the_manifest_and_leaves_no_file()
     {
         using var server = new LocalHttpServer();

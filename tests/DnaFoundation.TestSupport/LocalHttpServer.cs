@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DnaFoundation.Data.Tests.Genomes;
+namespace DnaFoundation.TestSupport;
 
 /// <summary>
 /// A tiny HTTP server on 127.0.0.1 serving in-memory files with Range support. <see cref="CutFirstResponseAfter"/>
-/// drops the first download of a file part-way, to exercise resume. Nothing here touches the internet.
+/// drops the first download of a file part-way, to exercise resume. Nothing here touches the internet. Used by the
+/// Data tests (ManifestFetcher) and the CLI tests (<c>dnafm data fetch</c>).
 /// </summary>
-internal sealed class LocalHttpServer : IDisposable
+public sealed class LocalHttpServer : IDisposable
 {
     private readonly HttpListener listener = new();
     private readonly Dictionary<string, byte[]> files = new(StringComparer.Ordinal);
