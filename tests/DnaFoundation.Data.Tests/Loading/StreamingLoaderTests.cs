@@ -35,13 +35,21 @@ public sealed class StreamingLoaderTests : IDisposable
 
     [Theory]
     [InlineData(false, 7)]
+    [InlineData(false, 100)]   // after the first epoch ended
     [InlineData(true, 5)]
     [InlineData(true, 13)]
+    [InlineData(true, 70)]
     public void Resuming_from_saved_state_replays_exactly_the_uninterrupted_batches(bool pack, int interruptAt)
     {
         var o = new LoaderOptions(BatchSize: 16, MaxTokens: pack ? 50 : 64, Pack: pack, Seed: 9, ShuffleChunks: 2, ReadAhead: 3);
+        int n = pack ? 90 : 120;   // more rows than the 1,500 of the shards: the run crosses into a second epoch
         List<string> uninterrupted;
-        using (var a = StreamingLoader.FromShards(shards, DataSplit.Train, o)) uninterrupted = Take(a, 40);   // crosses epochs (1,500 rows)
+        using (var a = StreamingLoader.FromShards(shards, DataSplit.Train, o))
+        {
+            uninterrupted = Take(a, n);
+            Assert.True(a.State.Epoch >= 1, $"epoch {a.State.Epoch}: the run must cross an epoch boundary");
+        }
+        Assert.True(uninterrupted.Distinct().Count() == n, "batches differ from one another");
 
         List<string> resumed;
         string saved;
@@ -51,7 +59,7 @@ public sealed class StreamingLoaderTests : IDisposable
             saved = b.State.ToJson();   // what a checkpoint stores
         }
         using (var c = StreamingLoader.FromShards(shards, DataSplit.Train, o, resume: LoaderState.FromJson(saved)))
-            resumed.AddRange(Take(c, 40 - interruptAt));
+            resumed.AddRange(Take(c, n - interruptAt));
         Assert.Equal(uninterrupted, resumed);
     }
 
