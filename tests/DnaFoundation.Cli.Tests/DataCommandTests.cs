@@ -57,4 +57,23 @@ public class DataCommandTests
         Assert.Contains("sha256", line);
         Assert.Empty(Directory.GetFiles(outDir));
     }
+
+    [Theory]
+    [InlineData("non-iupac.fa", "invalid character 'X'")]
+    [InlineData("truncated-bgzf.fa.gz", "truncated BGZF")]
+    [InlineData("missing.fa", "cannot open")]
+    public void Data_shard_on_bad_input_exits_2_with_one_line_naming_the_file_and_leaves_no_output(string file, string message)
+    {
+        using var dir = new TempDir("cli-shard");
+        var genome = dir.File(file);
+        if (file != "missing.fa") File.Copy(TestPaths.Fixture("data", "broken", file), genome);
+        File.WriteAllText(dir.File("m.json"), $$"""{ "name": "b", "species": [ { "name": "x", "assembly": "x", "fasta": "{{file}}" } ] }""");
+
+        var r = CliRunner.Run("data", "shard", "--manifest", dir.File("m.json"), "--tokenizer", "nt6", "--window", "4", "--rows-per-shard", "1", "--out", dir.File("out"));
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: " + genome, line);
+        Assert.Contains(message, line);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
 }
