@@ -82,6 +82,8 @@ public sealed class StreamingLoader : IDisposable
             }
         }
         catch (OperationCanceledException) { }
+        // Rows are tokenized in parallel: a bad base comes wrapped; the user should see the input error itself.
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.OfType<DnaInputException>().FirstOrDefault() is { } input) { failure = input; }
         catch (Exception e) { failure = e; }
         finally { queue.CompleteAdding(); }
     }

@@ -189,7 +189,17 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
                 await output.BeginShardAsync(splitName, file, target).ConfigureAwait(false);
             }
             group ??= output.NewGroup();
-            group.Add(w, tokenizer);
+            try
+            {
+                group.Add(w, tokenizer);
+            }
+            catch (DnaInputException e) when (e.File is null)
+            {
+                // The tokenizer names the window and the position in it (e.g. a 'U', which FASTA allows and DNA
+                // tokenizers do not), but not the file the window came from.
+                var species = manifest.Species.First(s => s.Name == w.Species);
+                throw new DnaInputException(e.Message, GenomeFiles.Resolve(manifest, species, options.DataDir), inner: e);
+            }
             n++;
             if (group.IsFull)
             {

@@ -140,6 +140,19 @@ public sealed class StreamingLoaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_base_the_tokenizer_rejects_in_a_sequence_shard_is_an_input_error_naming_the_window()
+    {
+        // Sequence shards keep the FASTA's letters; 'U' is IUPAC, so it is only refused when the loader tokenizes.
+        File.WriteAllText(dir.File("rna.fa"), ">r1\n" + new string('A', 45) + "U" + new string('C', 34) + "\n");
+        File.WriteAllText(dir.File("rna.json"), """{ "name": "t", "species": [ { "name": "x", "assembly": "x", "fasta": "rna.fa" } ] }""");
+        await new ShardBuilder(GenomeManifest.Load(dir.File("rna.json")), new ShardBuildOptions(dir.File("rna"), new Data.Windows.WindowOptions(Length: 20), Splits: [DataSplit.Train]))
+            .RunAsync();
+        using var loader = StreamingLoader.FromShards(dir.File("rna"), DataSplit.Train, new LoaderOptions(BatchSize: 2, Seed: 1), DnaTokenizers.Load("nt6"));
+        var e = Assert.Throws<Core.DnaInputException>(() => { while (loader.Next() is not null) { } });
+        Assert.Contains("sequence 'r1:41-60' position 6: 'U' is not a DNA base", e.Message);
+    }
+
+    [Fact]
     public void A_state_from_another_rank_is_refused()
     {
         var o = new LoaderOptions(Seed: 1);

@@ -186,6 +186,22 @@ public class ShardBuilderTests
         Assert.Equal(first.Shards, ShardIndex.Read(dir.File("out/index.json")).Shards);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task A_base_the_tokenizer_rejects_names_the_fasta_and_the_window_and_leaves_no_shard(int threads)
+    {
+        using var dir = new TempDir("shard");
+        // 'U' is IUPAC (the FASTA reader accepts it), but no DNA tokenizer has a token for it.
+        File.WriteAllText(dir.File("rna.fa"), ">r1\n" + new string('A', 45) + "U" + new string('C', 34) + "\n");
+        File.WriteAllText(dir.File("m.json"), """{ "name": "t", "species": [ { "name": "x", "assembly": "x", "fasta": "rna.fa" } ] }""");
+        var o = new ShardBuildOptions(dir.File("out"), new Data.Windows.WindowOptions(Length: 20), Tokenizer: "nt6", RowsPerShard: 1, Threads: threads);
+        var e = await Assert.ThrowsAsync<Core.DnaInputException>(() => new ShardBuilder(GenomeManifest.Load(dir.File("m.json")), o).RunAsync());
+        Assert.Equal(dir.File("rna.fa"), e.File);
+        Assert.StartsWith(dir.File("rna.fa") + ": sequence 'r1:41-60' position 6: 'U' is not a DNA base", e.Message);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
     [Fact]
     public async Task Different_settings_in_the_same_folder_are_refused()
     {
