@@ -14,6 +14,7 @@ namespace DnaFoundation.Training.Tests;
 /// data.shards and data.manifest: the streams the trainer reads, and interrupt + resume ending bit-identical to a
 /// straight run (the loader's position is in the checkpoint). Corpora are cut from the shipped chr20 sample.
 /// </summary>
+[Collection(Distributed.TorchGlobalStateCollection.Name)]
 public class DataSourceTests
 {
     // Real chr20 slices (0-based): two training and two validation contigs.

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Tests;
 
+[Collection(Distributed.TorchGlobalStateCollection.Name)]
 public class ScheduleAndScalerTests
 {
     [Fact]
