@@ -50,6 +50,28 @@ public static class Pretraining
         }
     }
 
+    /// <summary>
+    /// The architecture a run trains: the preset (or start model's config) with the tokenizer's vocabulary, pad and mask
+    /// ids, room for max_length positions, and for multitask runs the region and chromatin heads sized by the BED lists.
+    /// </summary>
+    internal static (EncoderConfig Config, ModelHeads Heads) ModelConfigFor(TrainerConfig cfg, DnaTokenizer tokenizer, EncoderConfig baseConfig)
+    {
+        var heads = cfg.IsMultitask ? ModelHeads.MultiTask : ModelHeads.MaskedLm;
+        var modelConfig = baseConfig with
+        {
+            VocabSize = tokenizer.VocabSize,
+            PadTokenId = tokenizer.PadId,
+            MaskTokenId = tokenizer.MaskId,
+            MaxPositionEmbeddings = Math.Max(baseConfig.MaxPositionEmbeddings, cfg.MaxLength),
+            NumRegionLabels = cfg.Data.RegionBeds.Length > 0 ? cfg.Data.RegionBeds.Length + 1 : baseConfig.NumRegionLabels,
+            NumChromatinLabels = cfg.Data.ChromatinBeds.Length > 0 ? cfg.Data.ChromatinBeds.Length : baseConfig.NumChromatinLabels,
+            ProblemType = cfg.IsMultitask ? "multi_label_classification" : baseConfig.ProblemType,
+        };
+        modelConfig = modelConfig with { Architectures = [ModelFactory.ArchitectureFor(modelConfig, heads)] };
+        ConfigLoader.Validate(modelConfig, cfg.Model, "model.");
+        return (modelConfig, heads);
+    }
+
     /// <summary>The parts of a run, owning what must be disposed.</summary>
     internal sealed class BuiltParts(TrainerParts parts, IDisposable[] owned) : IDisposable
     {
@@ -69,19 +91,7 @@ public static class Pretraining
         // Model: the tokenizer decides the vocabulary; multitask adds region and chromatin heads.
         string? startWeights = Directory.Exists(cfg.Model) && File.Exists(Path.Combine(cfg.Model, ModelDirectory.ConfigFile)) ? cfg.Model : null;
         var baseConfig = startWeights is not null ? ModelDirectory.ReadConfig(startWeights, cfg.ModelOverrides) : ModelPresets.Load(cfg.Model, cfg.ModelOverrides);
-        var heads = cfg.IsMultitask ? ModelHeads.MultiTask : ModelHeads.MaskedLm;
-        var modelConfig = baseConfig with
-        {
-            VocabSize = tokenizer.VocabSize,
-            PadTokenId = tokenizer.PadId,
-            MaskTokenId = tokenizer.MaskId,
-            MaxPositionEmbeddings = Math.Max(baseConfig.MaxPositionEmbeddings, cfg.MaxLength),
-            NumRegionLabels = cfg.Data.RegionBeds.Length > 0 ? cfg.Data.RegionBeds.Length + 1 : baseConfig.NumRegionLabels,
-            NumChromatinLabels = cfg.Data.ChromatinBeds.Length > 0 ? cfg.Data.ChromatinBeds.Length : baseConfig.NumChromatinLabels,
-            ProblemType = cfg.IsMultitask ? "multi_label_classification" : baseConfig.ProblemType,
-        };
-        modelConfig = modelConfig with { Architectures = [ModelFactory.ArchitectureFor(modelConfig, heads)] };
-        ConfigLoader.Validate(modelConfig, cfg.Model, "model.");
+        var (modelConfig, heads) = ModelConfigFor(cfg, tokenizer, baseConfig);
 
         random.manual_seed(cfg.Seed);
         var model = ModelFactory.Create(modelConfig, heads);

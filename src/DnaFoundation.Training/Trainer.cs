@@ -313,7 +313,7 @@ public sealed class Trainer : IDisposable
             LearningRate = lr,
             Schedule = new ScheduleState
             {
-                Kind = cfg.Optimizer.Schedule.Kind.ToString().ToLowerInvariant(),
+                Kind = System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(cfg.Optimizer.Schedule.Kind.ToString()),
                 PeakLr = schedule.PeakLr,
                 WarmupSteps = schedule.WarmupSteps,
                 TotalSteps = schedule.TotalSteps,
