@@ -97,6 +97,9 @@ public sealed class Trainer : IDisposable
 
     public long Step => step;
 
+    /// <summary>Non-padding tokens trained on so far, over all ranks.</summary>
+    public long TokensSeen => tokensSeen;
+
     /// <summary>The float32 weights the optimizer updates, by internal name.</summary>
     internal MasterWeights Master => master;
 
