@@ -36,28 +36,45 @@ public sealed class TrainerBenchmark : IBenchmark
         Console.WriteLine($"config {configPath} {string.Join(' ', sets)}; threads {threads}; micro-batch {cfg.MicroBatchSize} × {cfg.MaxLength} tokens, global batch {cfg.GlobalBatchSize}; {steps} timed steps after {warmup} warm-up, {rounds} rounds alternating");
         Console.WriteLine($"load average before: {LoadAverage()}");
 
+        // Per-step wall times, alternating bare and full rounds: the median step is robust to the load spikes of a
+        // shared machine, and alternation spreads slow drifts over both.
         var bare = new List<double>();
         var full = new List<double>();
+        long tokensPerStep = 0;
         for (int r = 0; r < rounds; r++)
         {
-            bare.Add(BareTokensPerSecond(cfg, device, warmup, steps));
-            full.Add(FullTokensPerSecond(cfg, device, warmup, steps));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {r + 1}: bare {bare[^1]:F0} tokens/s, full trainer {full[^1]:F0} tokens/s ({100 * full[^1] / bare[^1]:F1}%)"));
+            var (b1, t1) = BareStepSeconds(cfg, device, warmup, steps);
+            var (f1, t2) = FullStepSeconds(cfg, device, warmup, steps);
+            if (t1 != t2) throw new InvalidOperationException($"bare and full steps saw different token counts ({t1} vs {t2})");
+            tokensPerStep = t1;
+            bare.AddRange(b1);
+            full.AddRange(f1);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {r + 1}: median step bare {Median(b1) * 1000:F1} ms, full {Median(f1) * 1000:F1} ms ({100 * Median(b1) / Median(f1):F1}%)"));
         }
-        double b = Median(bare), f = Median(full);
+        double b = tokensPerStep / Median(bare), f = tokensPerStep / Median(full);
+        var (next, mask, bucketOps, logLine) = TrainerOnlySeconds(cfg, device, 200);
+        int accumulation = cfg.AccumulationSteps(1);
         Console.WriteLine();
-        Console.WriteLine("| measurement | tokens/s (median of rounds) |");
-        Console.WriteLine("|---|---|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare step: forward + backward + AdamW on pre-built, pre-masked batches | {b:F0} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| full trainer: genome windows, masking, accumulation, bucket, clipping, AdamW, logging | {f:F0} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| full ÷ bare | {100 * f / b:F1}% (per round: {string.Join(", ", full.Zip(bare, (x, y) => (100 * x / y).ToString("F1", CultureInfo.InvariantCulture) + "%"))}) |"));
+        Console.WriteLine($"{tokensPerStep} tokens per step; {bare.Count} bare and {full.Count} full steps timed");
+        Console.WriteLine();
+        Console.WriteLine("| measurement | median step ms | tokens/s (median step) | mean step ms | tokens/s (mean step) |");
+        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| bare step: forward + backward + AdamW on pre-built, pre-masked batches | {Median(bare) * 1000:F1} | {b:F0} | {bare.Average() * 1000:F1} | {tokensPerStep / bare.Average():F0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| full trainer: genome windows, masking, accumulation, bucket, clipping, AdamW, logging | {Median(full) * 1000:F1} | {f:F0} | {full.Average() * 1000:F1} | {tokensPerStep / full.Average():F0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| **full ÷ bare** | | **{100 * f / b:F1}%** | | **{100 * bare.Average() / full.Average():F1}%** |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| in the full step: {accumulation} × next micro-batch ({cfg.MicroBatchSize} windows cut and tokenized) | {accumulation * next * 1000:F2} | | | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| in the full step: {accumulation} × masking | {accumulation * mask * 1000:F2} | | | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| in the full step: gradient bucket (norm, clip, zero) | {bucketOps * 1000:F2} | | | |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| in the full step: metrics line + TensorBoard scalars ÷ log_every ({cfg.LogEvery}) | {logLine / cfg.LogEvery * 1000:F3} | | | |"));
+        double own = accumulation * (next + mask) + bucketOps + logLine / cfg.LogEvery;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| **trainer-only work per step, measured apart** | **{own * 1000:F2}** | ⇒ full ÷ bare ≥ **{100 * Median(bare) / (Median(bare) + own):F1}%** | | |"));
         Console.WriteLine($"load average after throughput: {LoadAverage()}");
         if (memorySteps > 0) Memory(configPath, sets, device, threads, memorySteps);
         return 0;
     }
 
     /// <summary>The same parts the trainer gets (model, masker, batches), timed without the trainer around them.</summary>
-    private static double BareTokensPerSecond(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
+    private static (List<double> Seconds, long TokensPerStep) BareStepSeconds(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
     {
         using var dir = new TempDirectory();
         using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Serilog.Core.Logger.None, null);
@@ -75,45 +92,105 @@ public sealed class TrainerBenchmark : IBenchmark
         model.to(p.Device);
         model.train();
         using var optimizer = OptimizerFactory.Create(model.named_parameters().Select(x => (x.name, x.parameter)).ToList(), cfg.Optimizer);
+        var seconds = new List<double>();
         long tokens = 0;
-        var clock = new Stopwatch();
         int k = 0;
         for (int s = 0; s < warmup + steps; s++)
         {
-            if (s == warmup) clock.Start();
+            long start = Stopwatch.GetTimestamp();
+            tokens = 0;
             using var scope = NewDisposeScope();
             for (int m = 0; m < accumulation; m++, k++)
             {
                 var (batch, masked) = batches[k % batches.Count];
                 var o = PretrainingObjective.Compute(model, masked, batch, cfg.Multitask, p.Device);
                 o.Total.backward();
-                if (s >= warmup) tokens += batch.Tokens;
+                _ = o.Total.item<float>();   // the trainer reads the loss too
+                tokens += batch.Tokens;
             }
             optimizer.step();
             optimizer.zero_grad();
+            if (s >= warmup) seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
-        clock.Stop();
-        return tokens / clock.Elapsed.TotalSeconds;
+        return (seconds, tokens);
     }
 
-    /// <summary>Pretraining.Run as the command runs it; the clock runs from the end of the warm-up steps to the end of the last step.</summary>
-    private static double FullTokensPerSecond(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
+    /// <summary>Pretraining.Run as the command runs it; a step's time runs from the end of one step to the end of the next (so it includes the logging in between).</summary>
+    private static (List<double> Seconds, long TokensPerStep) FullStepSeconds(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
     {
         using var dir = new TempDirectory();
-        var clock = new Stopwatch();
-        long tokensAtWarmup = 0, tokensAtEnd = 0;
-        Trainer? seen = null;
+        var seconds = new List<double>();
+        long last = 0, lastTokens = 0, tokensPerStep = 0;
         var hooks = new TrainerHooks
         {
             AfterStep = (step, trainer) =>
             {
-                seen = trainer;
-                if (step == warmup) { clock.Start(); tokensAtWarmup = trainer.TokensSeen; }
-                if (step == warmup + steps) { clock.Stop(); tokensAtEnd = trainer.TokensSeen; }
+                long now = Stopwatch.GetTimestamp();
+                if (step > warmup)
+                {
+                    seconds.Add(Stopwatch.GetElapsedTime(last, now).TotalSeconds);
+                    tokensPerStep = trainer.TokensSeen - lastTokens;
+                }
+                last = now;
+                lastTokens = trainer.TokensSeen;
             },
         };
-        Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, null, device), Serilog.Core.Logger.None, null, CancellationToken.None, hooks);
-        return (tokensAtEnd - tokensAtWarmup) / clock.Elapsed.TotalSeconds;
+        Pretraining.Run(cfg with { MaxSteps = warmup + steps + 1 }, new PretrainRequest(dir.Path, null, null, device), Serilog.Core.Logger.None, null, CancellationToken.None, hooks);
+        return (seconds, tokensPerStep);
+    }
+
+    /// <summary>
+    /// The trainer's own work, timed apart from the model (medians, so load spikes do not count): per micro-batch,
+    /// cutting and tokenizing the windows and masking them; per step, the gradient bucket's norm, clip and zero; per
+    /// logged step, one metrics line and its TensorBoard scalars.
+    /// </summary>
+    private static (double Next, double Mask, double Bucket, double Log) TrainerOnlySeconds(TrainerConfig cfg, DeviceChoice device, int n)
+    {
+        using var dir = new TempDirectory();
+        using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Serilog.Core.Logger.None, null);
+        var p = built.Parts;
+        var next = new List<double>();
+        var mask = new List<double>();
+        for (int i = 0; i < n; i++)
+        {
+            using var scope = NewDisposeScope();
+            long t0 = Stopwatch.GetTimestamp();
+            var b = p.Train.Next();
+            long t1 = Stopwatch.GetTimestamp();
+            p.Masker.Apply(b.InputIds, b.SoftMasked);
+            next.Add(Stopwatch.GetElapsedTime(t0, t1).TotalSeconds);
+            mask.Add(Stopwatch.GetElapsedTime(t1).TotalSeconds);
+        }
+        using var master = Training.Precision.MasterWeights.Prepare(p.Model, Training.Precision.PrecisionPolicy.Fp32);
+        using var bucket = new GradientBucket(master.Pairs, Training.Distributed.SingleProcessCommunicator.Instance);
+        var bucketTimes = new List<double>();
+        for (int i = 0; i < n; i++)
+        {
+            using (no_grad()) bucket.Flat.normal_();
+            long t0 = Stopwatch.GetTimestamp();
+            double norm = bucket.Reduce(cfg.AccumulationSteps(1));
+            bucket.Clip(norm, 1.0);
+            bucket.Zero();
+            bucketTimes.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        var logTimes = new List<double>();
+        using (var metrics = new Training.Observability.MetricsWriter(dir.Path, null))
+        {
+            var tb = new Training.Observability.TensorBoardSink(dir.Path);
+            for (int i = 0; i < n; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                var line = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["step"] = i, ["kind"] = "train", ["loss"] = 7.5, ["loss_mlm"] = 7.5, ["lr"] = 1e-3, ["grad_norm"] = 0.5, ["loss_scale"] = 1.0,
+                    ["skipped_steps"] = 0.0, ["tokens"] = 4096.0 * i, ["tokens_per_s"] = 16000.0, ["step_s"] = 0.25, ["rss_mb"] = Environment.WorkingSet / 1048576.0,
+                };
+                metrics.Write(line);
+                tb.Scalars("train", i, line.Where(kv => kv.Key is not ("step" or "kind")).Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value!.GetValue<double>())));
+                logTimes.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            }
+        }
+        return (Median(next), Median(mask), Median(bucketTimes), Median(logTimes));
     }
 
     private static void Memory(string configPath, IReadOnlyList<string> sets, DeviceChoice device, int threads, int memorySteps)
@@ -156,7 +233,7 @@ public sealed class TrainerBenchmark : IBenchmark
 
     private sealed class TempDirectory : IDisposable
     {
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dnafm-bench-trainer-" + Guid.NewGuid().ToString("N"));
+        public string Path { get; } = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dnafm-bench-trainer-" + Guid.NewGuid().ToString("N"))).FullName;
 
         public void Dispose()
         {
