@@ -26,7 +26,7 @@ public sealed class TrainerBenchmark : IBenchmark
     public int Run(string[] args)
     {
         int steps = IntArg(args, "--steps", 100), warmup = IntArg(args, "--warmup", 10), rounds = IntArg(args, "--rounds", 3);
-        int threads = IntArg(args, "--threads", 1), memorySteps = IntArg(args, "--memory-steps", 2000);
+        int threads = IntArg(args, "--threads", 1), memorySteps = IntArg(args, "--memory-steps", 2000), memoryEvery = IntArg(args, "--memory-eval-every", 500);
         var configPath = StringArg(args, "--config") ?? Path.Combine(RepoRoot(), "configs", "train", "tiny.json");
         var sets = Values(args, "--set");
         var device = DeviceChoice.Parse("cpu", threads);
@@ -36,6 +36,13 @@ public sealed class TrainerBenchmark : IBenchmark
         Console.WriteLine($"config {configPath} {string.Join(' ', sets)}; threads {threads}; micro-batch {cfg.MicroBatchSize} × {cfg.MaxLength} tokens, global batch {cfg.GlobalBatchSize}; {steps} timed steps after {warmup} warm-up, {rounds} rounds alternating");
         Console.WriteLine($"load average before: {LoadAverage()}");
 
+        if (rounds > 0) Throughput(cfg, device, warmup, steps, rounds);
+        if (memorySteps > 0) Memory(configPath, sets, device, threads, memorySteps, memoryEvery);
+        return 0;
+    }
+
+    private static void Throughput(TrainerConfig cfg, DeviceChoice device, int warmup, int steps, int rounds)
+    {
         // Per-step wall times, alternating bare and full rounds: the median step is robust to the load spikes of a
         // shared machine, and alternation spreads slow drifts over both.
         var bare = new List<double>();
@@ -69,8 +76,6 @@ public sealed class TrainerBenchmark : IBenchmark
         double own = accumulation * (next + mask) + bucketOps + logLine / cfg.LogEvery;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| **trainer-only work per step, measured apart** | **{own * 1000:F2}** | ⇒ full ÷ bare ≥ **{100 * Median(bare) / (Median(bare) + own):F1}%** | | |"));
         Console.WriteLine($"load average after throughput: {LoadAverage()}");
-        if (memorySteps > 0) Memory(configPath, sets, device, threads, memorySteps);
-        return 0;
     }
 
     /// <summary>The same parts the trainer gets (model, masker, batches), timed without the trainer around them.</summary>
@@ -193,27 +198,30 @@ public sealed class TrainerBenchmark : IBenchmark
         return (Median(next), Median(mask), Median(bucketTimes), Median(logTimes));
     }
 
-    private static void Memory(string configPath, IReadOnlyList<string> sets, DeviceChoice device, int threads, int memorySteps)
+    private static void Memory(string configPath, IReadOnlyList<string> sets, DeviceChoice device, int threads, int memorySteps, int every)
     {
         using var dir = new TempDirectory();
-        var cfg = TrainerConfig.Load(configPath, [.. sets, $"max_steps={memorySteps}", "eval_every=500", "checkpoint_every=500", "keep_last=2", "baseline_windows=64", "device=cpu", $"threads={threads}"]);
-        var samples = new List<(long Step, double RssMb, double ManagedMb, double Seconds)>();
+        var cfg = TrainerConfig.Load(configPath, [.. sets, $"max_steps={memorySteps}", $"eval_every={every}", $"checkpoint_every={(every > 0 ? every : 10 * memorySteps)}", "keep_last=2", "baseline_windows=64", "device=cpu", $"threads={threads}"]);
+        var samples = new List<(long Step, double RssMb, double ManagedMb, double CommittedMb, double MallocMb, double Seconds)>();
         var clock = Stopwatch.StartNew();
         var hooks = new TrainerHooks
         {
             AfterStep = (step, _) =>
             {
-                if (step % 100 == 0) samples.Add((step, RssMb(), GC.GetTotalMemory(false) / 1048576.0, clock.Elapsed.TotalSeconds));
+                if (step % 100 == 0)
+                    samples.Add((step, RssMb(), GC.GetTotalMemory(false) / 1048576.0, GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, MallocInUseMb(), clock.Elapsed.TotalSeconds));
             },
         };
         Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, null, device), Serilog.Core.Logger.None, null, CancellationToken.None, hooks);
         Console.WriteLine();
-        Console.WriteLine($"memory: {memorySteps} steps of the same recipe, evaluation and checkpoints every 500 steps; resident set (VmRSS) after every 100th step");
+        Console.WriteLine(every > 0
+            ? $"memory: {memorySteps} steps of the same recipe, evaluation and checkpoints every {every} steps; resident set (VmRSS) after every 100th step"
+            : $"memory: {memorySteps} steps of the same recipe, no evaluation or checkpoint until the end; resident set (VmRSS) after every 100th step");
         Console.WriteLine();
-        Console.WriteLine("| step | RSS MiB | managed heap MiB | elapsed s |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach (var (s, rss, managed, t) in samples)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s} | {rss:F1} | {managed:F1} | {t:F0} |"));
+        Console.WriteLine("| step | RSS MiB | managed objects MiB | GC committed MiB | malloc in use MiB (glibc, native: libtorch, TorchSharp) | elapsed s |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var (s, rss, managed, committed, malloc, t) in samples)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {s} | {rss:F1} | {managed:F1} | {committed:F1} | {malloc:F1} | {t:F0} |"));
         var afterWarmup = samples.First(x => x.Step >= 200);
         var max = samples.Where(x => x.Step >= afterWarmup.Step).Max(x => x.RssMb);
         var last = samples[^1];
@@ -221,6 +229,29 @@ public sealed class TrainerBenchmark : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RSS after warm-up (step {afterWarmup.Step}) {afterWarmup.RssMb:F1} MiB; at step {last.Step} {last.RssMb:F1} MiB ({100 * (last.RssMb - afterWarmup.RssMb) / afterWarmup.RssMb:+0.0;-0.0}%); highest after warm-up {max:F1} MiB ({100 * (max - afterWarmup.RssMb) / afterWarmup.RssMb:+0.0;-0.0}%)"));
         Console.WriteLine($"load average after memory run: {LoadAverage()}");
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, Ordblks, Smblks, Hblks, Hblkhd, Usmblks, Fsmblks, Uordblks, Fordblks, Keepcost;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo2 NativeMallInfo2();
+
+    /// <summary>Bytes glibc malloc has handed out and not had back (heap chunks in use + mmapped chunks); NaN off glibc.</summary>
+    private static double MallocInUseMb()
+    {
+        try
+        {
+            var m = NativeMallInfo2();
+            return (m.Uordblks + m.Hblkhd) / 1048576.0;   // in use; the heap's own size (arena) holds the free pages too
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return double.NaN;
+        }
     }
 
     private static double RssMb()

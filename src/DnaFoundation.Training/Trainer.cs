@@ -137,6 +137,7 @@ public sealed class Trainer : IDisposable
                     SaveCheckpoint(lastEvalAtStep.step == step ? lastEvalAtStep.eval : null);
                     lastCheckpoint = step;
                 }
+                if (step % NativeHeap.TrimEvery == 0) NativeHeap.Trim();
             }
             if (status == "interrupted")
             {
