@@ -227,7 +227,7 @@ public sealed class TrainerBenchmark : IBenchmark
         var last = samples[^1];
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RSS after warm-up (step {afterWarmup.Step}) {afterWarmup.RssMb:F1} MiB; at step {last.Step} {last.RssMb:F1} MiB ({100 * (last.RssMb - afterWarmup.RssMb) / afterWarmup.RssMb:+0.0;-0.0}%); highest after warm-up {max:F1} MiB ({100 * (max - afterWarmup.RssMb) / afterWarmup.RssMb:+0.0;-0.0}%)"));
+            $"RSS after warm-up (step {afterWarmup.Step}) {afterWarmup.RssMb:F1} MiB; at step {last.Step} {last.RssMb:F1} MiB ({Change(afterWarmup.RssMb, last.RssMb)}); highest after warm-up {max:F1} MiB ({Change(afterWarmup.RssMb, max)})"));
         Console.WriteLine($"load average after memory run: {LoadAverage()}");
     }
 
@@ -270,6 +270,12 @@ public sealed class TrainerBenchmark : IBenchmark
         {
             try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
         }
+    }
+
+    private static string Change(double from, double to)
+    {
+        double pct = Math.Round(100 * (to - from) / from, 1);
+        return (pct > 0 ? "+" : "") + pct.ToString("F1", CultureInfo.InvariantCulture) + "%";
     }
 
     private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
