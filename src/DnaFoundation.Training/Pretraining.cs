@@ -1,5 +1,4 @@
 using DnaFoundation.Core;
-using DnaFoundation.Data.Fasta;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
 using DnaFoundation.Model.Runtime;
@@ -21,7 +20,7 @@ public sealed record PretrainRequest(string OutputDirectory, string? Resume, str
 
 /// <summary>
 /// <c>dnafm pretrain</c>'s library entry point: builds the tokenizer, the model (vocabulary, pad and mask ids taken
-/// from the tokenizer), the genome streams, the masker and the unigram baseline from a <see cref="TrainerConfig"/>,
+/// from the tokenizer), the data streams (one genome, shards or a manifest), the masker and the unigram baseline from a <see cref="TrainerConfig"/>,
 /// then runs the <see cref="Trainer"/> and records the run in <c>run.json</c>.
 /// </summary>
 public static class Pretraining
@@ -51,6 +50,28 @@ public static class Pretraining
         }
     }
 
+    /// <summary>
+    /// The architecture a run trains: the preset (or start model's config) with the tokenizer's vocabulary, pad and mask
+    /// ids, room for max_length positions, and for multitask runs the region and chromatin heads sized by the BED lists.
+    /// </summary>
+    internal static (EncoderConfig Config, ModelHeads Heads) ModelConfigFor(TrainerConfig cfg, DnaTokenizer tokenizer, EncoderConfig baseConfig)
+    {
+        var heads = cfg.IsMultitask ? ModelHeads.MultiTask : ModelHeads.MaskedLm;
+        var modelConfig = baseConfig with
+        {
+            VocabSize = tokenizer.VocabSize,
+            PadTokenId = tokenizer.PadId,
+            MaskTokenId = tokenizer.MaskId,
+            MaxPositionEmbeddings = Math.Max(baseConfig.MaxPositionEmbeddings, cfg.MaxLength),
+            NumRegionLabels = cfg.Data.RegionBeds.Length > 0 ? cfg.Data.RegionBeds.Length + 1 : baseConfig.NumRegionLabels,
+            NumChromatinLabels = cfg.Data.ChromatinBeds.Length > 0 ? cfg.Data.ChromatinBeds.Length : baseConfig.NumChromatinLabels,
+            ProblemType = cfg.IsMultitask ? "multi_label_classification" : baseConfig.ProblemType,
+        };
+        modelConfig = modelConfig with { Architectures = [ModelFactory.ArchitectureFor(modelConfig, heads)] };
+        ConfigLoader.Validate(modelConfig, cfg.Model, "model.");
+        return (modelConfig, heads);
+    }
+
     /// <summary>The parts of a run, owning what must be disposed.</summary>
     internal sealed class BuiltParts(TrainerParts parts, IDisposable[] owned) : IDisposable
     {
@@ -70,19 +91,7 @@ public static class Pretraining
         // Model: the tokenizer decides the vocabulary; multitask adds region and chromatin heads.
         string? startWeights = Directory.Exists(cfg.Model) && File.Exists(Path.Combine(cfg.Model, ModelDirectory.ConfigFile)) ? cfg.Model : null;
         var baseConfig = startWeights is not null ? ModelDirectory.ReadConfig(startWeights, cfg.ModelOverrides) : ModelPresets.Load(cfg.Model, cfg.ModelOverrides);
-        var heads = cfg.IsMultitask ? ModelHeads.MultiTask : ModelHeads.MaskedLm;
-        var modelConfig = baseConfig with
-        {
-            VocabSize = tokenizer.VocabSize,
-            PadTokenId = tokenizer.PadId,
-            MaskTokenId = tokenizer.MaskId,
-            MaxPositionEmbeddings = Math.Max(baseConfig.MaxPositionEmbeddings, cfg.MaxLength),
-            NumRegionLabels = cfg.Data.RegionBeds.Length > 0 ? cfg.Data.RegionBeds.Length + 1 : baseConfig.NumRegionLabels,
-            NumChromatinLabels = cfg.Data.ChromatinBeds.Length > 0 ? cfg.Data.ChromatinBeds.Length : baseConfig.NumChromatinLabels,
-            ProblemType = cfg.IsMultitask ? "multi_label_classification" : baseConfig.ProblemType,
-        };
-        modelConfig = modelConfig with { Architectures = [ModelFactory.ArchitectureFor(modelConfig, heads)] };
-        ConfigLoader.Validate(modelConfig, cfg.Model, "model.");
+        var (modelConfig, heads) = ModelConfigFor(cfg, tokenizer, baseConfig);
 
         random.manual_seed(cfg.Seed);
         var model = ModelFactory.Create(modelConfig, heads);
@@ -92,42 +101,19 @@ public static class Pretraining
             log.Information("continuing pretraining from {Dir}: {Loaded} tensors loaded", startWeights, report.Loaded);
         }
 
-        // Data: held-out validation regions never overlap the training regions.
-        var data = cfg.Data;
-        if (data.ValidationRegions.Length == 0) throw new DnaInputException("key 'data.validation_regions': give at least one held-out region for validation loss");
-        using var fasta = IndexedFasta.Open(ResolvePath(data.Genome, request.ConfigDirectory, "data.genome"));
-        var train = GenomeRegions.Load(fasta, data.TrainRegions, data.ValidationRegions);
-        var validation = GenomeRegions.Load(fasta, data.ValidationRegions);
-        CheckDisjoint(train, validation);
-        var regionBeds = data.RegionBeds.Select(b => BedLabels.Read(ResolvePath(b, request.ConfigDirectory, "data.region_beds"), data.RegionMinWidthBp)).ToList();
-        var chromatinBeds = data.ChromatinBeds.Select(b => BedLabels.Read(ResolvePath(b, request.ConfigDirectory, "data.chromatin_beds"))).ToList();
-        log.Information("data: {Genome}, training {Train:N0} bp, validation {Val:N0} bp, {Window}-bp windows, tokenizer {Tok} (vocab {Vocab})",
-            data.Genome, train.TotalBases, validation.TotalBases, data.WindowBp, tokenizer.Spec, tokenizer.VocabSize);
-
-        GenomeWindowSource Source(GenomeRegions r, long seed, bool sequential) =>
-            new(r, tokenizer, data, cfg.MicroBatchSize, cfg.MaxLength, seed, sequential, regionBeds, chromatinBeds, comm.Rank, comm.WorldSize);
-
-        var trainSource = Source(train, cfg.Seed, sequential: false);
+        // Data: one FASTA, shards or a manifest; validation is always held out (other regions, split or contigs).
+        var streams = PretrainingData.Open(cfg, tokenizer, request.ConfigDirectory, comm, log);
         var masker = new MlmMasker(cfg.Masking, tokenizer.VocabSize, tokenizer.MaskId, specials, tokenizer.MaskSpan, cfg.Seed * 7919 + comm.Rank);
         UnigramBaseline? baseline = null;
         if (cfg.BaselineWindows > 0)
         {
-            using var sample = Source(train, cfg.Seed + 104_729, sequential: false);
+            using var sample = streams.Sample(cfg.Seed + 104_729);
             baseline = UnigramBaseline.Estimate(sample, (cfg.BaselineWindows + cfg.MicroBatchSize - 1) / cfg.MicroBatchSize, tokenizer.VocabSize, specials);
         }
-        var parts = new TrainerParts(cfg, model, tokenizer, trainSource,
-            () => Source(validation, 0, sequential: true),
+        var parts = new TrainerParts(cfg, model, tokenizer, streams.Train, streams.Validation,
             () => new MlmMasker(cfg.Masking, tokenizer.VocabSize, tokenizer.MaskId, specials, tokenizer.MaskSpan, 12_345 + comm.Rank),
             masker, baseline, request.Device.Device, request.OutputDirectory, resume, comm, log, progress);
-        return new BuiltParts(parts, baseline is null ? [trainSource, masker, model] : [trainSource, masker, baseline, model]);
-    }
-
-    private static void CheckDisjoint(GenomeRegions train, GenomeRegions validation)
-    {
-        foreach (var t in train.Regions)
-            foreach (var v in validation.Regions)
-                if (t.Contig == v.Contig && t.Start < v.Start + v.Bases.Length && v.Start < t.Start + t.Bases.Length)
-                    throw new DnaInputException($"keys 'data.train_regions' and 'data.validation_regions' overlap on {t.Contig}: validation must be held out");
+        return new BuiltParts(parts, baseline is null ? [streams, masker, model] : [streams, masker, baseline, model]);
     }
 
     /// <summary>A relative path as given (from the working directory), else from the config's folder or one of its parents.</summary>

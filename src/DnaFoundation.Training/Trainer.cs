@@ -97,6 +97,9 @@ public sealed class Trainer : IDisposable
 
     public long Step => step;
 
+    /// <summary>Non-padding tokens trained on so far, over all ranks.</summary>
+    public long TokensSeen => tokensSeen;
+
     /// <summary>The float32 weights the optimizer updates, by internal name.</summary>
     internal MasterWeights Master => master;
 
@@ -134,6 +137,7 @@ public sealed class Trainer : IDisposable
                     SaveCheckpoint(lastEvalAtStep.step == step ? lastEvalAtStep.eval : null);
                     lastCheckpoint = step;
                 }
+                if (step % NativeHeap.TrimEvery == 0) NativeHeap.Trim();
             }
             if (status == "interrupted")
             {
@@ -313,7 +317,7 @@ public sealed class Trainer : IDisposable
             LearningRate = lr,
             Schedule = new ScheduleState
             {
-                Kind = cfg.Optimizer.Schedule.Kind.ToString().ToLowerInvariant(),
+                Kind = System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(cfg.Optimizer.Schedule.Kind.ToString()),
                 PeakLr = schedule.PeakLr,
                 WarmupSteps = schedule.WarmupSteps,
                 TotalSteps = schedule.TotalSteps,

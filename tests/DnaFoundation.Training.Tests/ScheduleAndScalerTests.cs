@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Tests;
 
+[Collection(Distributed.TorchGlobalStateCollection.Name)]
 public class ScheduleAndScalerTests
 {
     [Fact]
@@ -30,6 +31,22 @@ public class ScheduleAndScalerTests
         Assert.Equal(10, constant.WarmupSteps);
         Assert.Equal(0.2, constant.LearningRate(0), 12);
         Assert.Equal(2.0, constant.LearningRate(99), 12);
+    }
+
+    [Fact]
+    public void Inverse_sqrt_schedule_is_LOGOs_noam_schedule_and_nt_warmup_starts_at_half_the_peak()
+    {
+        // LOGO (bgi/common/callbacks.py LRSchedulerPerStep): lr(n) = d^-0.5 · min(n^-0.5, n · W^-1.5) for 1-based step
+        // n, d = 256, W = 2500: a peak of 256^-0.5 · 2500^-0.5 = 1.25e-3 at n = W.
+        static double Noam(long n) => Math.Pow(256, -0.5) * Math.Min(Math.Pow(n, -0.5), n * Math.Pow(2500, -1.5));
+        var s = new LrSchedule(1.25e-3, new ScheduleConfig { Kind = ScheduleKind.InverseSqrt, WarmupSteps = 2500 }, totalSteps: 600_000);
+        foreach (long step in new long[] { 0, 1, 1249, 2498, 2499, 2500, 9999, 100_000, 599_999 })
+            Assert.Equal(Noam(step + 1), s.LearningRate(step), 15);
+        // NT: linear from 5e-5 to 1e-4 over 16k steps, then square-root decay.
+        var nt = new LrSchedule(1e-4, new ScheduleConfig { Kind = ScheduleKind.InverseSqrt, WarmupSteps = 16_000, WarmupStartRatio = 0.5 }, totalSteps: 300_000);
+        Assert.Equal(5e-5 + 5e-5 / 16_000, nt.LearningRate(0), 15);
+        Assert.Equal(1e-4, nt.LearningRate(15_999), 15);
+        Assert.Equal(1e-4 * Math.Sqrt(16_000.0 / 64_000), nt.LearningRate(63_999), 15);   // 4× the warm-up: half the peak
     }
 
     [Fact]

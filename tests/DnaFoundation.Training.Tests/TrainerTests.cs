@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Tests;
 
+[Collection(Distributed.TorchGlobalStateCollection.Name)]
 public class TrainerTests
 {
     [Theory]

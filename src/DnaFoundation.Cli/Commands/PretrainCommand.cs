@@ -23,7 +23,7 @@ public sealed class PretrainCommand : ICliCommand
         var set = CommonOptions.Set();
         var cmd = new Command("pretrain", CommonOptions.WithExamples(
             "Pretrain a DNA language model (masked LM; LOGO-style multitask when the data config lists BED labels). " +
-            "Checkpoints go to DIR/checkpoints/step-N/, the final model to DIR/final/ (a Hugging Face-style directory). Ctrl-C saves a checkpoint first.",
+            "Checkpoints go to DIR/checkpoints/step-N/, the final model to DIR/final/ (a Hugging Face-style directory). Ctrl-C (SIGINT) or SIGTERM saves a checkpoint first; a second one quits at once.",
             "dnafm pretrain --config configs/train/tiny.json --output runs/tiny",
             "dnafm pretrain --config configs/train/tiny.json --output runs/tiny --resume auto",
             "dnafm pretrain --config configs/train/dnabert2.json --set precision=bf16 --set micro_batch_size=8 --max-steps 1000"));
@@ -41,8 +41,10 @@ public sealed class PretrainCommand : ICliCommand
             // Under mpirun every rank runs this; only rank 0 logs to the run directory and shows progress.
             using var session = DistributedSession.Start(cfg.Distributed, cfg.Device, cfg.Threads);
             using var log = session.IsRoot ? RunLog.Create(dir, parse.GetValue(CommonOptions.Verbose)) : session.QuietLogger();
+            // Ctrl-C / SIGTERM: stop after the current step and save a checkpoint (the trainer checks the token every step).
+            using var stop = new StopSignals(cancel, "stopping after this step and saving a checkpoint");
             var request = new PretrainRequest(dir, parse.GetValue(resume), System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configPath)), session.Device, session.Communicator);
-            var result = DistributedRun.Guard(session.Communicator, () => Pretraining.Run(cfg, request, log, session.IsRoot ? new ConsoleProgress() : null, cancel));
+            var result = DistributedRun.Guard(session.Communicator, () => Pretraining.Run(cfg, request, log, session.IsRoot ? new ConsoleProgress() : null, stop.Token));
             if (!session.IsRoot) return 0;
             if (result.Status == "interrupted")
             {
