@@ -33,7 +33,8 @@ public class DataCommandTests
         Assert.Matches(@"downloaded\s+toy", r.StdOut);
         Assert.Equal(["bytes=100-", "bytes=300-"], server.RangeHeaders);   // resumed twice: after the old run, after the cut
         Assert.Equal(Genome, File.ReadAllBytes(Path.Combine(outDir, "mixed.fa.gz")));
-        Assert.Equal([Path.Combine(outDir, "mixed.fa.gz")], Directory.GetFiles(outDir));
+        Assert.Equal([Path.Combine(outDir, "mixed.fa.gz")], Directory.GetFiles(outDir).Where(f => Path.GetFileName(f) is not ("run.json" or "log.jsonl")));
+        Assert.Equal("data fetch", System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "run.json"))).RootElement.GetProperty("command").GetString());
 
         var again = CliRunner.Run("data", "fetch", manifest, "--out", outDir);
         Assert.Equal(0, again.ExitCode);

@@ -17,21 +17,29 @@ public static class CliAction
 
     public static int Execute(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body)
     {
+        using var record = CommandRecord.Begin(parse);
+        var (code, error) = Guarded(parse, token, body);
+        record?.Finish(code, error);
+        return code;
+    }
+
+    private static (int Code, string? Error) Guarded(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body)
+    {
         bool verbose = parse.GetValue(CommonOptions.Verbose);
         try
         {
-            return body(parse, token);
+            return (body(parse, token), null);
         }
         catch (DnaInputException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             if (verbose) Console.Error.WriteLine(e);
-            return InputError;
+            return (InputError, e.Message);
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("error: cancelled");
-            return 130;
+            return (130, "cancelled");
         }
         catch (Exception e)
         {
@@ -39,7 +47,7 @@ public static class CliAction
             Console.Error.WriteLine($"error: {inner.GetType().Name}: {FirstLine(inner.Message)}");
             if (verbose) Console.Error.WriteLine(e);
             else Console.Error.WriteLine("(run with --verbose for details)");
-            return InternalError;
+            return (InternalError, $"{inner.GetType().Name}: {FirstLine(inner.Message)}");
         }
     }
 

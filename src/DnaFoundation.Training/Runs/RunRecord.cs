@@ -16,24 +16,41 @@ public sealed class RunRecord
 {
     public const string FileName = "run.json";
 
-    private readonly string directory;
+    private readonly string path;
     private readonly JsonObject json;
 
-    private RunRecord(string directory, JsonObject json)
+    private RunRecord(string path, JsonObject json)
     {
-        this.directory = directory;
+        this.path = path;
         this.json = json;
     }
 
+    /// <summary>Starts the record of a run directory and writes it at once (status "running").</summary>
     public static RunRecord Start(string outputDirectory, string command, object? resolvedConfig, long? seed, string? device)
     {
         Directory.CreateDirectory(outputDirectory);
+        var record = Prepare(Path.Combine(outputDirectory, FileName), command, resolvedConfig, seed, device);
+        record.Write();
+        return record;
+    }
+
+    /// <summary>
+    /// Prepares a record that is written only by <see cref="Complete"/>: for commands whose failure must leave no
+    /// output behind, not even a record of the attempt.
+    /// </summary>
+    public static RunRecord Prepare(string recordPath, string command, object? resolvedConfig, long? seed, string? device)
+    {
         var json = new JsonObject
         {
             ["command"] = command,
             ["command_line"] = new JsonArray(Environment.GetCommandLineArgs().Skip(1).Select(a => (JsonNode?)a).ToArray()),
             ["working_directory"] = Environment.CurrentDirectory,
-            ["config"] = resolvedConfig is null ? null : JsonSerializer.SerializeToNode(resolvedConfig, resolvedConfig.GetType(), Core.ConfigLoader.Options),
+            ["config"] = resolvedConfig switch
+            {
+                null => null,
+                JsonNode node => node.DeepClone(),
+                _ => JsonSerializer.SerializeToNode(resolvedConfig, resolvedConfig.GetType(), Core.ConfigLoader.Options),
+            },
             ["seed"] = seed,
             ["device"] = device,
             ["versions"] = new JsonObject
@@ -52,9 +69,7 @@ public sealed class RunRecord
             ["end_time"] = null,
             ["status"] = "running",
         };
-        var record = new RunRecord(outputDirectory, json);
-        record.Write();
-        return record;
+        return new RunRecord(recordPath, json);
     }
 
     /// <summary>Adds or replaces a top-level entry (e.g. "results") before completion.</summary>
@@ -72,7 +87,6 @@ public sealed class RunRecord
 
     private void Write()
     {
-        var path = Path.Combine(directory, FileName);
         var temp = path + ".tmp";
         File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         File.Move(temp, path, overwrite: true);
