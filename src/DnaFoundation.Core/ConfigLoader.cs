@@ -128,7 +128,7 @@ public static class ConfigLoader
         var result = new Dictionary<string, PropertyInfo>(StringComparer.Ordinal);
         foreach (var p in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (p.GetCustomAttribute<JsonIgnoreAttribute>() is not null || p.GetIndexParameters().Length > 0) continue;
+            if (p.GetCustomAttribute<JsonIgnoreAttribute>() is not null || p.GetIndexParameters().Length > 0 || !p.CanWrite) continue; // computed properties are not keys
             var name = p.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? Options.PropertyNamingPolicy!.ConvertName(p.Name);
             result[name] = p;
         }

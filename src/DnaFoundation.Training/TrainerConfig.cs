@@ -80,7 +80,7 @@ public sealed record TrainerConfig : IValidatableConfig
 
     [Range(0, 1024)] public int Threads { get; init; }
 
-    public bool IsMultitask => Data.RegionBeds.Length > 0 || Data.ChromatinBeds.Length > 0;
+    [System.Text.Json.Serialization.JsonIgnore] public bool IsMultitask => Data.RegionBeds.Length > 0 || Data.ChromatinBeds.Length > 0;
 
     public int AccumulationSteps(int worldSize) => GlobalBatchSize / (MicroBatchSize * worldSize);
 

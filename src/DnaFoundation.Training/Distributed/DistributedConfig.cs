@@ -27,5 +27,5 @@ public sealed record DistributedConfig(
     // Steps between cross-rank weight checksums (0 = never). A SHA-256 of a 117M-parameter model takes ~0.3 s.
     [property: Range(0, int.MaxValue)] int ChecksumEvery = 100)
 {
-    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+    [System.Text.Json.Serialization.JsonIgnore] public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
 }
