@@ -27,6 +27,7 @@ public sealed class ScoreVariantsCommand : ICliCommand
         var threads = CommonOptions.Threads();
         var cmd = new Command("score-variants", CommonOptions.WithExamples(
             "Score each VCF variant on a window centred on it, averaged over both strands: llr = log P(alt) − log P(ref) with the variant masked (SNVs; " +
+            "k-mer/char: the alt token; BPE: the nucleotide marginal over same-length tokens, column llr_method; " +
             "indels get status indel_unsupported), classifier = P(class|alt) − P(class|ref), embedding = 1 − cosine of mean-pooled embeddings (indels scored on the edited window). " +
             "A REF that disagrees with the FASTA is reported as status ref_mismatch and never scored.",
             "dnafm score-variants --model runs/chr20/final --vcf Clinvar_nc_snv_pathogenic_177Pos_177Neg.vcf --fasta GRCh37_chr20.fa.gz --output clinvar.tsv --id-labels Clinvar:1,1000G:0",
@@ -58,6 +59,8 @@ public sealed class ScoreVariantsCommand : ICliCommand
             var (rows, aurocs) = new VariantScoringJob(choice.Device, new ConsoleProgress(Console.Error)).Run(req);
             foreach (var g in rows.GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal))
                 Console.Error.WriteLine($"{g.Key,-28} {g.Count()}");
+            foreach (var g in rows.Where(r => r.LlrMethod is not null).GroupBy(r => r.LlrMethod!).OrderBy(g => g.Key, StringComparer.Ordinal))
+                Console.Error.WriteLine($"llr_method {g.Key,-28} {g.Count()}");
             foreach (var a in aurocs)
                 Console.WriteLine($"AUROC {a.Score} ({a.Orientation}): {a.Auroc:F4} on {a.Positives} positive / {a.Negatives} negative");
             return 0;

@@ -21,6 +21,8 @@ public sealed class VariantRow
     public double? Llr { get; set; }
     public double? LlrForward { get; set; }
     public double? LlrReverse { get; set; }
+    /// <summary>token, nucleotide_marginal or single_base (forward/reverse when the strands differ); see <see cref="LlrMethods"/>.</summary>
+    public string? LlrMethod { get; set; }
     public double? ClassifierDelta { get; set; }
     public double? EmbeddingDistance { get; set; }
     public int? Label { get; set; }
@@ -61,7 +63,7 @@ public sealed class VariantScoringJob(Device device, IProgress<ProgressInfo>? pr
             {
                 Chrom = rec.Chrom, Pos = rec.Position, Id = rec.Id, Ref = rec.Ref, Alt = rec.Alt, Contig = s.Variant.Contig,
                 Status = s.Status, FastaRef = s.Variant.Status == VariantStatus.RefMismatch ? s.Variant.ReferenceBases : null,
-                Llr = s.Llr, LlrForward = s.LlrForward, LlrReverse = s.LlrReverse, ClassifierDelta = s.ClassifierDelta,
+                Llr = s.Llr, LlrForward = s.LlrForward, LlrReverse = s.LlrReverse, LlrMethod = s.LlrMethod, ClassifierDelta = s.ClassifierDelta,
                 EmbeddingDistance = s.EmbeddingDistance, Label = LabelOf(rec.Id, req.IdLabels),
             });
             progress?.Report(new ProgressInfo("score-variants", rows.Count, records.Count, "variants"));

@@ -12,6 +12,8 @@ public static class VariantStatus
     public const string IndelUnsupported = "indel_unsupported";
     public const string MnvUnsupported = "mnv_unsupported";
     public const string SymbolicAllele = "symbolic_allele";
+    /// <summary>Token LLR only: the covering token is [UNK] (an N in a k-mer) or its alt spelling is not a token.</summary>
+    public const string TokenNotInVocabulary = "token_not_in_vocabulary";
 }
 
 /// <summary>A VCF record checked against the reference: its resolved contig and window when usable, else a status.</summary>

@@ -48,6 +48,37 @@ public class GueRunnerTests
     }
 
     [Fact]
+    public void Harness_gives_the_same_result_with_accumulation_4_as_with_batch_32_at_once()
+    {
+        using var d = new TempDir("gue-accum");
+        var data = Path.Combine(d.Path, "gue");
+        WriteCsv(Path.Combine(data, "tf", "0", "train.csv"), 96, 11);
+        WriteCsv(Path.Combine(data, "tf", "0", "dev.csv"), 16, 12);
+        WriteCsv(Path.Combine(data, "tf", "0", "test.csv"), 32, 13);
+        // a "pretrained" directory with dropout 0, so the two runs differ only in how the global batch is split
+        var modelDir = d.File("pretrained");
+        using (var m = ToyData.Model(21, DnaFoundation.Model.ModelHeads.MaskedLm)) DnaFoundation.Model.Checkpoints.ModelDirectory.Save(m, modelDir);
+        GueTaskResult Run(string micro, string global = "32")
+        {
+            var o = new Dictionary<string, string> { ["max_steps"] = "3", ["learning_rate"] = "1e-2", ["warmup_steps"] = "1", ["eval_steps"] = "3", ["micro_batch"] = micro, ["global_batch"] = global };
+            return new GueRunner(CPU).Run(new GueRunRequest(data, modelDir, "char", ["tf/0"], [42], o, false, Path.Combine(d.Path, $"out-{micro}-{global}"))).Tasks.Single();
+        }
+        var whole = Run("32");
+        var accumulated = Run("8");
+        Assert.Equal((1, 4), (whole.Settings!.AccumulationSteps, accumulated.Settings!.AccumulationSteps));
+        Assert.Equal(32, accumulated.Settings.GlobalBatch);
+        var (a, b) = (whole.Seeds.Single(), accumulated.Seeds.Single());
+        Assert.Equal(3, a.Steps);
+        Assert.Equal(a.Steps, b.Steps);
+        Assert.Equal(a.Dev["loss"], b.Dev["loss"], 5);
+        foreach (var k in new[] { "mcc", "accuracy", "f1", "auroc" })
+            Assert.Equal(a.Test[k], b.Test[k], 4);
+        // not vacuous: a different global batch (16, the same micro-batch 8) does change the result
+        var smaller = Run("8", "16").Seeds.Single();
+        Assert.True(Math.Abs(smaller.Dev["loss"] - a.Dev["loss"]) > 1e-4, $"dev loss {smaller.Dev["loss"]} vs {a.Dev["loss"]}");
+    }
+
+    [Fact]
     public void Finetune_job_saves_a_classifier_that_score_variants_can_use()
     {
         using var d = new TempDir("ft-job");

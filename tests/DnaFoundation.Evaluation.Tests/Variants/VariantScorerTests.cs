@@ -45,7 +45,8 @@ public class VariantScorerTests
         var tok = DnaTokenizers.Load("char");
         using var model = MlmModel(tok, 2);
         var v = Prepare('A', "1\t17\t.\tA\tT\n");
-        var fwd = new VariantScorer(model, tok, CPU).StrandLlr(v.Window!.Bases, v.Window.VariantOffset, 'T')!.Value;
+        var fwd = new VariantScorer(model, tok, CPU).StrandLlr(v.Window!.Bases, v.Window.VariantOffset, 'T');
+        Assert.Equal(LlrMethods.Token, fwd.Method);
         // by hand: mask the base's token, log_softmax, read the two entries
         var enc = tok.Encode(v.Window.Bases);
         int t = Enumerable.Range(0, enc.TokenCount).Single(i => enc.Offsets[i].Start == v.Window.VariantOffset && !tok.IsSpecial(enc.Ids[i]));
@@ -55,7 +56,70 @@ public class VariantScorerTests
         using var _ = no_grad();
         var logp = model.Run(tensor(ids, [1, ids.Length])).MlmLogits!.log_softmax(-1)[0, t];
         double expected = logp[tok.Vocabulary.Find("T")!.Value].item<float>() - logp[tok.Vocabulary.Find("A")!.Value].item<float>();
-        Assert.Equal(expected, fwd, 5);
+        Assert.Equal(expected, fwd.Llr!.Value, 5);
+    }
+
+    /// <summary>
+    /// A tiny BPE: merges GC, A+GC, T+T, TT+C, so "TTAGCTT" encodes TT | AGC | TT. The length-3 tokens are AGC and TTC:
+    /// for the G at offset 3 (position 1 of AGC) alt T is not a token spelling (ATC) but TTC carries a T there.
+    /// </summary>
+    private static DnaBpeTokenizer TinyBpe()
+    {
+        string[] tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "A", "C", "G", "T", "GC", "AGC", "TT", "TTC"];
+        return DnaBpeTokenizer.Create(tokens, tokens[..5], [(7, 6), (5, 9), (8, 8), (11, 6)]);
+    }
+
+    private static float[] MaskedRow(DnaModel model, long[] ids, int position)
+    {
+        model.eval();
+        using var _ = no_grad();
+        return model.Run(tensor(ids, [1, ids.Length])).MlmLogits!.log_softmax(-1)[0, position].data<float>().ToArray();
+    }
+
+    [Fact]
+    public void Bpe_llr_is_the_nucleotide_marginal_over_same_length_tokens()
+    {
+        var tok = TinyBpe();
+        using var model = MlmModel(tok, 4);
+        const string window = "TTAGCTT";
+        var enc = tok.Encode(window);
+        Assert.Equal(["[CLS]", "TT", "AGC", "TT", "[SEP]"], enc.Ids[..enc.TokenCount].Select(i => tok.Vocabulary[i]));
+        var got = new VariantScorer(model, tok, CPU).StrandLlr(window, 3, 'T');
+        Assert.Equal(LlrMethods.NucleotideMarginal, got.Method);
+        // by hand: mask AGC; P(T at 1 | length 3) / P(G at 1 | length 3) = p(TTC) / p(AGC), the normaliser cancels
+        var ids = enc.Ids[..enc.TokenCount].Select(i => (long)i).ToArray();
+        ids[2] = tok.MaskId;
+        var lp = MaskedRow(model, ids, 2);
+        Assert.Equal(lp[tok.Vocabulary.Find("TTC")!.Value] - lp[tok.Vocabulary.Find("AGC")!.Value], got.Llr!.Value, 5);
+    }
+
+    [Fact]
+    public void Bpe_llr_falls_back_to_a_single_base_token_when_no_same_length_token_has_the_alt_base()
+    {
+        var tok = TinyBpe();
+        using var model = MlmModel(tok, 5);
+        // alt C at position 1 of a length-3 span: neither AGC nor TTC has a C there
+        var got = new VariantScorer(model, tok, CPU).StrandLlr("TTAGCTT", 3, 'C');
+        Assert.Equal(LlrMethods.SingleBase, got.Method);
+        // by hand: [CLS] TT A [MASK] C TT [SEP] (flanks TTA and CTT encoded on their own), read C against G
+        long Id(string t) => tok.Vocabulary.Find(t)!.Value;
+        var lp = MaskedRow(model, [Id("[CLS]"), Id("TT"), Id("A"), tok.MaskId, Id("C"), Id("TT"), Id("[SEP]")], 3);
+        Assert.Equal(lp[Id("C")] - lp[Id("G")], got.Llr!.Value, 5);
+    }
+
+    [Fact]
+    public void Bpe_scores_record_the_method_and_average_the_strands()
+    {
+        var tok = TinyBpe();
+        using var model = MlmModel(tok, 6);
+        var scorer = new VariantScorer(model, tok, CPU);
+        var s = scorer.Score(Prepare('G', "1\t17\t.\tG\tT\n"), VariantScores.Llr);
+        Assert.Equal(VariantStatus.Ok, s.Status);
+        Assert.Equal((s.LlrForward!.Value + s.LlrReverse!.Value) / 2, s.Llr!.Value, 9);
+        Assert.Contains(s.LlrMethod, new[] { LlrMethods.NucleotideMarginal, LlrMethods.SingleBase, "nucleotide_marginal/single_base", "single_base/nucleotide_marginal" });
+        // every SNV at every position of the window gets a value: the BPE LLR is always defined
+        foreach (var alt in "ACT")
+            Assert.NotNull(scorer.Score(Prepare('G', $"1\t17\t.\tG\t{alt}\n"), VariantScores.Llr).Llr);
     }
 
     [Fact]
