@@ -104,7 +104,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
         Console.WriteLine();
         foreach (var s in shapes)
             Console.WriteLine($"{s.Name}: training FLOPs/step {TrainingFlops(s.Config, batch, tokens) / 1e12:F2} TFLOP (6·matmul-params·tokens + 12·L·B·T²·H)");
-        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine($"load average after: {LoadAverage()}; peak resident set of this process (VmHWM): {PeakRss()}");
         return 0;
     }
 
@@ -240,6 +240,11 @@ public sealed class ModelTrainBenchmark : IBenchmark
             if (File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) return Path.Combine([dir.FullName, .. parts]);
         return null;
     }
+
+    private static string PeakRss() =>
+        File.Exists("/proc/self/status")
+            ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?["VmHWM:".Length..].Trim() ?? "n/a"
+            : "n/a";
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
