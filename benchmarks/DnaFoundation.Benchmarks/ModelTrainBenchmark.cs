@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Heads;
+using DnaFoundation.Model.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,8 @@ namespace DnaFoundation.Benchmarks;
 /// and a 6-layer / 512-hidden model of the same architecture, batch 32 × 128 tokens, fp32 and bf16 (the whole model
 /// cast; the trainer's master-weight policy is not involved). Side by side in one run: the machine's matmul peak
 /// measured in this process (achieved training FLOP/s ÷ peak, per dtype), and the same architecture in PyTorch
-/// (benchmarks/python/train_step.py under /usr/bin/python3) when it is installed.
+/// (benchmarks/python/train_step.py under /usr/bin/python3) when it is installed, with the same optimizer settings,
+/// the same gradient reset (to None) and the same malloc policy; per-phase medians of both sides follow the table.
 /// </summary>
 public sealed class ModelTrainBenchmark : IBenchmark
 {
@@ -23,12 +25,28 @@ public sealed class ModelTrainBenchmark : IBenchmark
 
     private sealed record Shape(string Name, EncoderConfig Config);
 
+    /// <summary>
+    /// The optimizer both sides use (benchmarks/python/train_step.py has the same numbers): TorchSharp's factory
+    /// defaults differ from PyTorch's (beta2 0.99, no weight decay), so they are spelled out.
+    /// </summary>
+    private const double Lr = 1e-4, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8, WeightDecay = 0.01;
+
+    private sealed record Phases(double Step, double Forward, double Backward, double Optimizer);
+
     public int Run(string[] args)
     {
         int steps = IntArg(args, "--steps", 3), threads = IntArg(args, "--threads", 2), batch = IntArg(args, "--batch", 32), tokens = IntArg(args, "--tokens", 128);
         bool python = !args.Contains("--no-python");
         var only = StringArg(args, "--models")?.Split(',');
         var dtypes = (StringArg(args, "--dtypes") ?? "fp32,bf16").Split(',');
+        // retain: glibc keeps freed blocks for the next step instead of unmapping them (Runtime.NativeAllocator);
+        // default: glibc as it comes. The PyTorch side runs under the same policy (and under glibc's default too with
+        // --python-malloc both), so the ratio compares the frameworks, not the allocator settings.
+        var malloc = StringArg(args, "--malloc") ?? "retain";
+        var pythonMalloc = StringArg(args, "--python-malloc") ?? "same";
+        if (malloc is not ("retain" or "default") || pythonMalloc is not ("same" or "default" or "both"))
+            throw new ArgumentException("--malloc retain|default, --python-malloc same|default|both");
+        bool retained = malloc == "retain" && NativeAllocator.RetainFreedMemory();
         torch.set_num_threads(threads);
         var shapes = new List<Shape>
         {
@@ -37,12 +55,15 @@ public sealed class ModelTrainBenchmark : IBenchmark
         }.Where(s => only is null || only.Contains(s.Name)).ToList();
 
         var peak = dtypes.ToDictionary(d => d, d => MatmulGflops(ParseDtype(d)));
-        Console.WriteLine($"CPU: {CpuFlags()}; load average before: {LoadAverage()}; threads {threads}; batch {batch} × {tokens} tokens; {steps} timed steps after 1 warm-up");
+        Console.WriteLine($"CPU: {CpuFlags()}; load average before: {LoadAverage()}; threads {threads}; batch {batch} × {tokens} tokens; " +
+            $"median of {steps} timed steps after 1 warm-up; malloc: {(retained ? "retain freed memory (no mmap, no trim)" : "glibc default")}");
         Console.WriteLine("matmul peak (square GEMM, this process): " + string.Join(", ", peak.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F0} GFLOP/s"))));
         Console.WriteLine();
-        Console.WriteLine("| model | dtype | step (s) | tokens/s | training GFLOP/s | matmul peak GFLOP/s | % of peak | PyTorch 1.13 tokens/s | ours ÷ PyTorch |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        var fp32Rate = new Dictionary<string, double>();
+        var pyColumns = PythonRuns(pythonMalloc, retained);
+        Console.WriteLine("| model | dtype | step (s) | tokens/s | training GFLOP/s | matmul peak GFLOP/s | % of peak | " +
+            string.Join(" | ", pyColumns.Select(c => $"PyTorch 1.13 tokens/s ({c.Label}) | ours ÷ PyTorch ({c.Label})")) + " |");
+        Console.WriteLine("|---|---|---|---|---|---|---|" + string.Concat(pyColumns.Select(_ => "---|---|")));
+        var phases = new List<string>();
         foreach (var shape in shapes)
         {
             foreach (var d in dtypes)
@@ -50,53 +71,88 @@ public sealed class ModelTrainBenchmark : IBenchmark
                 if (d != "fp32" && peak.TryGetValue("fp32", out var fp32Peak) && peak[d] < fp32Peak / 4 && !args.Contains("--force"))
                 {
                     // No native low-precision GEMM (e.g. AVX2 without AVX-512 BF16/AMX): a step would take hours.
-                    Console.WriteLine($"| {shape.Name} | {d} | skipped: {d} GEMM at {peak[d]:F1} GFLOP/s is not native on this CPU (--force runs it) | | | | | | |");
+                    Console.WriteLine($"| {shape.Name} | {d} | skipped: {d} GEMM at {peak[d]:F1} GFLOP/s is not native on this CPU (--force runs it) | | | | |" + string.Concat(pyColumns.Select(_ => " | |")));
                     continue;
                 }
-                double seconds = StepSeconds(shape.Config, ParseDtype(d), batch, tokens, steps);
-                double rate = batch * tokens / seconds;
-                double gflops = TrainingFlops(shape.Config, batch, tokens) / seconds / 1e9;
-                if (d == "fp32") fp32Rate[shape.Name] = rate;
-                string py = "n/a", ratio = "n/a";
-                if (python && d == "fp32" && RunPython(shape.Config, batch, tokens, Math.Max(1, steps - 1), threads) is double pyRate)
+                var ours = StepPhases(shape.Config, ParseDtype(d), batch, tokens, steps);
+                double rate = batch * tokens / ours.Step;
+                double gflops = TrainingFlops(shape.Config, batch, tokens) / ours.Step / 1e9;
+                var cells = new List<string>();
+                phases.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"| {shape.Name} | {d} | ours | {ours.Forward:F2} | {ours.Backward:F2} | {ours.Optimizer:F2} | {ours.Step:F2} | {TrainingFlops(shape.Config, batch, tokens) / 1e9 / peak[d]:F2} |"));
+                foreach (var column in pyColumns)
                 {
-                    py = pyRate.ToString("F0", CultureInfo.InvariantCulture);
-                    ratio = (rate / pyRate).ToString("F2", CultureInfo.InvariantCulture) + "×";
+                    if (python && d == "fp32" && RunPython(shape.Config, batch, tokens, steps, threads, column.Retain) is Phases py)
+                    {
+                        cells.Add((batch * tokens / py.Step).ToString("F0", CultureInfo.InvariantCulture));
+                        cells.Add((py.Step / ours.Step).ToString("F2", CultureInfo.InvariantCulture) + "×");
+                        phases.Add(string.Create(CultureInfo.InvariantCulture,
+                            $"| {shape.Name} | {d} | PyTorch ({column.Label}) | {py.Forward:F2} | {py.Backward:F2} | {py.Optimizer:F2} | {py.Step:F2} | |"));
+                    }
+                    else cells.AddRange(["n/a", "n/a"]);
                 }
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {shape.Name} | {d} | {seconds:F2} | {rate:F0} | {gflops:F0} | {peak[d]:F0} | {100 * gflops / peak[d]:F0}% | {py} | {ratio} |"));
+                    $"| {shape.Name} | {d} | {ours.Step:F2} | {rate:F0} | {gflops:F0} | {peak[d]:F0} | {100 * gflops / peak[d]:F0}% | {string.Join(" | ", cells)} |"));
             }
         }
         Console.WriteLine();
-        foreach (var s in shapes.Where(s => fp32Rate.ContainsKey(s.Name)))
+        Console.WriteLine("Phases (median seconds; forward includes resetting the gradients and the loss; GEMM bound = training FLOPs ÷ matmul peak):");
+        Console.WriteLine();
+        Console.WriteLine("| model | dtype | side | forward | backward | AdamW | step | GEMM bound |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var line in phases) Console.WriteLine(line);
+        Console.WriteLine();
+        foreach (var s in shapes)
             Console.WriteLine($"{s.Name}: training FLOPs/step {TrainingFlops(s.Config, batch, tokens) / 1e12:F2} TFLOP (6·matmul-params·tokens + 12·L·B·T²·H)");
-        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine($"load average after: {LoadAverage()}; peak resident set of this process (VmHWM): {PeakRss()}");
         return 0;
     }
 
-    /// <summary>Seconds per training step, averaged over <paramref name="steps"/> after one warm-up step.</summary>
-    private static double StepSeconds(EncoderConfig config, ScalarType dtype, int batch, int tokens, int steps)
+    private sealed record PythonColumn(string Label, bool Retain);
+
+    private static List<PythonColumn> PythonRuns(string pythonMalloc, bool retained) => pythonMalloc switch
+    {
+        "default" => [new("glibc default", false)],
+        "both" when retained => [new("same malloc", true), new("glibc default", false)],
+        _ => [new(retained ? "same malloc" : "glibc default", retained)],
+    };
+
+    /// <summary>Median seconds per training step and per phase over <paramref name="steps"/> after one warm-up step.</summary>
+    private static Phases StepPhases(EncoderConfig config, ScalarType dtype, int batch, int tokens, int steps)
     {
         torch.manual_seed(0);
         using var model = ModelFactory.Create(config with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }, ModelHeads.MaskedLm);
         if (dtype != ScalarType.Float32) model.to(dtype);
         model.train();
-        using var optimizer = optim.AdamW(model.parameters(), 1e-4);
+        using var optimizer = optim.AdamW(model.parameters(), Lr, Beta1, Beta2, Eps, WeightDecay);
         using var ids = randint(5, config.VocabSize, [batch, tokens], dtype: ScalarType.Int64);
-        void Step()
+        Phases Step()
         {
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            var sw = Stopwatch.StartNew();
+            // Gradients to None, as PyTorch's zero_grad(set_to_none=True): backward then hands its buffers over
+            // instead of adding them into zeroed ones (optimizer.zero_grad() zeroes in place).
+            model.zero_grad();
             var logits = model.forward(ids, null).MlmLogits!;
             var loss = Losses.CrossEntropy(logits, ids);
-            loss.backward();
-            optimizer.step();
             _ = loss.item<float>();
+            double forward = sw.Elapsed.TotalSeconds;
+            loss.backward();
+            double backward = sw.Elapsed.TotalSeconds - forward;
+            optimizer.step();
+            double total = sw.Elapsed.TotalSeconds;
+            return new Phases(total, forward, backward, total - forward - backward);
         }
         Step();
-        var sw = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) Step();
-        return sw.Elapsed.TotalSeconds / steps;
+        var timed = Enumerable.Range(0, steps).Select(_ => Step()).ToList();
+        return new Phases(Median(timed.Select(p => p.Step)), Median(timed.Select(p => p.Forward)),
+            Median(timed.Select(p => p.Backward)), Median(timed.Select(p => p.Optimizer)));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     /// <summary>
@@ -144,17 +200,23 @@ public sealed class ModelTrainBenchmark : IBenchmark
         return wanted.Count == 0 ? "none of avx2/avx512/amx" : string.Join(' ', wanted);
     }
 
-    private static double? RunPython(EncoderConfig c, int batch, int tokens, int steps, int threads)
+    private static Phases? RunPython(EncoderConfig c, int batch, int tokens, int steps, int threads, bool retainMalloc)
     {
         var script = FindRepoFile("benchmarks", "python", "train_step.py");
         if (script is null || !File.Exists("/usr/bin/python3")) return null;
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
         foreach (var (k, v) in new[] { ("--vocab", c.VocabSize), ("--hidden", c.HiddenSize), ("--layers", c.NumHiddenLayers), ("--heads", c.NumAttentionHeads),
-                     ("--intermediate", c.IntermediateSize), ("--batch", batch), ("--tokens", tokens), ("--steps", steps), ("--threads", threads) })
+                     ("--intermediate", c.IntermediateSize), ("--pad", c.PadTokenId ?? 0), ("--batch", batch), ("--tokens", tokens), ("--steps", steps), ("--threads", threads) })
         {
             psi.ArgumentList.Add(k);
             psi.ArgumentList.Add(v.ToString(CultureInfo.InvariantCulture));
+        }
+        // The child must not inherit the policy by accident either way: set it or clear it explicitly.
+        foreach (var (k, v) in NativeAllocator.ChildEnvironment)
+        {
+            if (retainMalloc) psi.Environment[k] = v;
+            else psi.Environment.Remove(k);
         }
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEnd();
@@ -166,8 +228,10 @@ public sealed class ModelTrainBenchmark : IBenchmark
             return null;
         }
         using var doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
-        Console.Error.WriteLine($"PyTorch: {stdout.Trim()}");
-        return doc.RootElement.GetProperty("tokens_per_s").GetDouble();
+        Console.Error.WriteLine($"PyTorch ({(retainMalloc ? "same malloc" : "glibc default")}): {stdout.Trim()}");
+        var r = doc.RootElement;
+        return new Phases(r.GetProperty("step_s").GetDouble(), r.GetProperty("forward_s").GetDouble(),
+            r.GetProperty("backward_s").GetDouble(), r.GetProperty("optimizer_s").GetDouble());
     }
 
     private static string? FindRepoFile(params string[] parts)
@@ -176,6 +240,11 @@ public sealed class ModelTrainBenchmark : IBenchmark
             if (File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) return Path.Combine([dir.FullName, .. parts]);
         return null;
     }
+
+    private static string PeakRss() =>
+        File.Exists("/proc/self/status")
+            ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?["VmHWM:".Length..].Trim() ?? "n/a"
+            : "n/a";
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

@@ -2,10 +2,13 @@
 head) trained with AdamW on random tokens; prints one JSON line. Run with Debian's python3-torch (/usr/bin/python3);
 install libopenblas0-pthread or torch falls back to the reference BLAS (~10x slower).
 PyTorch 1.13 has no scaled_dot_product_attention, so attention is the eager softmax(QK^T/sqrt(d) + bias)V that
-HF/MosaicBERT use without flash kernels."""
+HF/MosaicBERT use without flash kernels. Everything else matches the C# side (ModelTrainBenchmark.cs): loss over every
+token, AdamW with the same settings, gradients reset to None, the padding row of the embedding excluded from its
+gradient, median step time and per-phase medians."""
 import argparse
 import json
 import math
+import statistics
 import time
 
 import torch
@@ -42,10 +45,10 @@ class Layer(nn.Module):
 
 
 class Model(nn.Module):
-    def __init__(self, vocab, h, layers, heads, inter):
+    def __init__(self, vocab, h, layers, heads, inter, pad):
         super().__init__()
         self.heads = heads
-        self.emb, self.type_emb, self.ln = nn.Embedding(vocab, h), nn.Embedding(2, h), nn.LayerNorm(h, eps=1e-12)
+        self.emb, self.type_emb, self.ln = nn.Embedding(vocab, h, padding_idx=pad), nn.Embedding(2, h), nn.LayerNorm(h, eps=1e-12)
         self.layers = nn.ModuleList([Layer(h, heads, inter) for _ in range(layers)])
         self.dense, self.head_ln, self.bias = nn.Linear(h, h), nn.LayerNorm(h, eps=1e-12), nn.Parameter(torch.zeros(vocab))
 
@@ -69,30 +72,34 @@ def matmul_gflops(dtype, n=2048, reps=5):
 def main():
     p = argparse.ArgumentParser()
     for name, default in (("vocab", 4096), ("hidden", 768), ("layers", 12), ("heads", 12), ("intermediate", 3072),
-                          ("batch", 32), ("tokens", 128), ("steps", 3), ("threads", 2)):
+                          ("pad", 3), ("batch", 32), ("tokens", 128), ("steps", 3), ("threads", 2)):
         p.add_argument("--" + name, type=int, default=default)
     p.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     dtype = torch.float32 if a.dtype == "fp32" else torch.bfloat16
-    model = Model(a.vocab, a.hidden, a.layers, a.heads, a.intermediate).to(dtype)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    model = Model(a.vocab, a.hidden, a.layers, a.heads, a.intermediate, a.pad).to(dtype)
+    # The same numbers as the C# side (whose TorchSharp defaults differ: beta2 0.99, no weight decay).
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
     ids = torch.randint(5, a.vocab, (a.batch, a.tokens))
 
     def step():
+        t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(ids).float().view(-1, a.vocab), ids.view(-1))
+        loss.item()
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
-        return loss.item()
+        t3 = time.perf_counter()
+        return t3 - t0, t1 - t0, t2 - t1, t3 - t2
 
     step()                                                    # warm-up (allocations, AdamW state)
-    t = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    seconds = (time.perf_counter() - t) / a.steps
-    print(json.dumps({"torch": torch.__version__, "dtype": a.dtype, "threads": a.threads, "step_s": seconds,
+    timed = [step() for _ in range(a.steps)]
+    seconds, forward, backward, optimizer = (statistics.median(col) for col in zip(*timed))
+    print(json.dumps({"torch": torch.__version__, "dtype": a.dtype, "threads": a.threads, "step_s": seconds, "forward_s": forward, "backward_s": backward, "optimizer_s": optimizer,
                       "tokens_per_s": a.batch * a.tokens / seconds, "matmul_gflops": matmul_gflops(dtype)}))
 
 

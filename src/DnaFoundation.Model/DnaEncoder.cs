@@ -16,6 +16,7 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
     private readonly Embeddings embeddings;
     private readonly ModuleList<EncoderLayer> layer;
     private readonly Norm? final_norm;
+    private readonly AlibiCache? alibi;
 
     public DnaEncoder(EncoderConfig config, Device? device = null, Numerics? numerics = null) : base(nameof(DnaEncoder))
     {
@@ -27,8 +28,13 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
             layer.Add(new EncoderLayer(config, Numerics, device));
         if (config.LayerNormPlacement == NormPlacement.Pre)
             final_norm = new Norm(config.HiddenSize, config.LayerNormEps, Numerics, device);
+        if (config.PositionEmbeddingType == PositionScheme.Alibi)
+            alibi = new AlibiCache(config.NumAttentionHeads);
         RegisterComponents();
     }
+
+    /// <summary>How many ALiBi tables this encoder has built: one per dtype/device and longest length, not one per step.</summary>
+    internal int AlibiBuilds => alibi?.Builds ?? 0;
 
     public EncoderConfig Config => config;
 
@@ -81,21 +87,29 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
         List<Tensor>? probabilities, DisposeScope scope)
     {
         Tensor? bias = null;
+        // The bias is built in the dtype attention computes in, so no layer has to cast it.
+        var biasType = Numerics.AttentionInFloat32 && dtype != ScalarType.Float32 ? ScalarType.Float32 : dtype;
         if (attentionMask is not null && !attentionMask.all().item<bool>())
         {
             // Padding keys get the dtype's most negative finite value (as HF): exp() underflows to 0, and a
             // fully padded row stays finite instead of NaN.
             var keep = attentionMask.to(ScalarType.Bool).view(attentionMask.shape[0], 1, 1, length);
-            bias = zeros(keep.shape, dtype: dtype, device: device).masked_fill(keep.logical_not(), finfo(dtype).min);
+            bias = zeros(keep.shape, dtype: biasType, device: device).masked_fill(keep.logical_not(), finfo(biasType).min);
         }
-        if (config.PositionEmbeddingType == PositionScheme.Alibi)
+        if (alibi is not null)
         {
-            var alibi = AlibiBias.Build(config.NumAttentionHeads, length, dtype, device);
-            bias = bias is null ? alibi : bias + alibi;
+            var table = alibi.Get(length, biasType, device);
+            bias = bias is null ? table : bias + table;
         }
         Tensor? cos = null, sin = null;
         if (config.PositionEmbeddingType == PositionScheme.Rotary)
             (cos, sin) = RotaryEmbedding.Tables(config.HeadDim, length, dtype, device);
         return new AttentionContext { Bias = bias, RotaryCos = cos, RotarySin = sin, Probabilities = probabilities, ProbabilityScope = scope };
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) alibi?.Dispose();
+        base.Dispose(disposing);
     }
 }

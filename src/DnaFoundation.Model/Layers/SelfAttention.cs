@@ -50,7 +50,7 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
             k = k.to(ScalarType.Float32);
             v = v.to(ScalarType.Float32);
         }
-        var bias = ctx.Bias?.to(q.dtype);
+        var bias = ctx.Bias is { } b0 && b0.dtype != q.dtype ? b0.to(q.dtype) : ctx.Bias;
         Tensor context;
         if (ctx.Probabilities is null)
         {
@@ -64,7 +64,8 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
             ctx.Collect(probs.detach());
             context = matmul(attentionDropout.forward(probs), v);
         }
-        var merged = context.to(outputType).transpose(1, 2).reshape(b, t, heads * headDim);
+        if (context.dtype != outputType) context = context.to(outputType);
+        var merged = context.transpose(1, 2).reshape(b, t, heads * headDim);
         return dense.forward(merged).MoveToOuterDisposeScope();
     }
 }
