@@ -63,6 +63,23 @@ public class BrokenInputTests
 
     [Theory]
     [MemberData(nameof(Corpus))]
+    public void Bgzip_fails_cleanly_and_leaves_no_output(string file, string message, string line, string offset)
+    {
+        using var dir = new TempDir("broken");
+        var path = dir.File(file);
+        File.Copy(DataFixtures.Broken(file), path);
+        bool bgzf = SequenceInput.Detect(path) == FastaCompression.Bgzf;
+        foreach (var output in new[] { dir.File("out.fa.gz"), path })
+        {
+            var e = Assert.Throws<DnaInputException>(() => Bgzip.Convert(path, output, threads: 2));
+            if (bgzf) Assert.Contains("already BGZF", e.Message);   // refused before reading: nothing to convert
+            else AssertNames(e, path, message, line, offset);
+            Assert.Equal([path], Directory.GetFiles(dir.Path));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Corpus))]
     public async Task Sharding_fails_cleanly_and_leaves_no_shard(string file, string message, string line, string offset)
     {
         using var dir = new TempDir("broken");

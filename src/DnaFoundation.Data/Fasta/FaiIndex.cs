@@ -77,19 +77,29 @@ public sealed class FaiIndex
     {
         using var reader = new FastaReader(fastaPath, threads);
         if (reader.Compression == FastaCompression.Gzip)
-            throw new DnaInputException("cannot index a file compressed with plain gzip; recompress it with bgzip (bgzip -dc | bgzip)", fastaPath);
+            throw new DnaInputException("cannot index a file compressed with plain gzip; recompress it with `dnafm data bgzip`", fastaPath);
+        var fai = Build(reader);
+        GziIndex? gzi = reader.BlockStarts is { } blocks ? new GziIndex(blocks) : null;
+        return (fai, gzi);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="reader"/> to its end and returns the index of what it read (offsets are offsets in the
+    /// reader's uncompressed bytes). <c>dnafm data bgzip</c> indexes the stream it compresses this way, in one pass.
+    /// </summary>
+    public static FaiIndex Build(FastaReader reader)
+    {
         var entries = new List<FaiEntry>();
         var info = reader.NextRecord(out _);
         while (info is not null)
         {
             var next = reader.NextRecord(out var layout);
             if (layout!.Problem is not null)
-                throw new DnaInputException($"cannot index: {layout.Problem}; rewrap it with fixed-width lines (e.g. seqkit seq -w 60)", fastaPath, layout.ProblemLine);
+                throw new DnaInputException($"cannot index: {layout.Problem}; rewrap it with fixed-width lines (e.g. seqkit seq -w 60)", reader.Path, layout.ProblemLine);
             entries.Add(new FaiEntry(info.Name, layout.Length, layout.SequenceOffset, layout.LineBases, layout.LineWidth));
             info = next;
         }
-        if (entries.Count == 0) throw new DnaInputException("no FASTA records", fastaPath, 1);
-        GziIndex? gzi = reader.BlockStarts is { } blocks ? new GziIndex(blocks) : null;
-        return (new FaiIndex(entries), gzi);
+        if (entries.Count == 0) throw new DnaInputException("no FASTA records", reader.Path, 1);
+        return new FaiIndex(entries);
     }
 }

@@ -33,7 +33,7 @@ public sealed class IndexedFasta : IDisposable
     {
         var compression = SequenceInput.Detect(path);
         if (compression == FastaCompression.Gzip)
-            throw new DnaInputException("random access needs an uncompressed or bgzip-compressed FASTA, not plain gzip; recompress with bgzip", path);
+            throw new DnaInputException("random access needs an uncompressed or bgzip-compressed FASTA, not plain gzip; recompress it once with `dnafm data bgzip FILE` (`dnafm data fetch` does this for downloads)", path);
         string faiPath = path + ".fai", gziPath = path + ".gzi";
         bool needGzi = compression == FastaCompression.Bgzf;
         FaiIndex fai;

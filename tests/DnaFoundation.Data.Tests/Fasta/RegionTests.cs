@@ -22,7 +22,7 @@ public class RegionTests
         return result;
     }
 
-    private static void AssertRegionsMatchSamtools(string fasta, string golden)
+    internal static void AssertRegionsMatchSamtools(string fasta, string golden)
     {
         var regions = File.ReadAllLines(DataFixtures.Golden("regions", golden + ".regions.txt")).Where(l => l.Length > 0).ToList();
         var expected = File.ReadAllLines(DataFixtures.Golden("regions", golden + ".md5.tsv")).Where(l => l.Length > 0).ToList();
