@@ -102,7 +102,9 @@ public class DataCommandTests
         Assert.True(IsBgzf(genome));
         Assert.Equal(MixedFasta, Gunzip(genome));
         Assert.Equal(MixedFai, File.ReadAllText(genome + ".fai"));
-        Assert.Equal(new[] { "toy.fa.gz", "toy.fa.gz.fai", "toy.fa.gz.fetch.json", "toy.fa.gz.gzi" }, Directory.GetFiles(outDir).Select(Path.GetFileName).Order());
+        // run.json / log.jsonl are the command's run record (every command with --out writes one).
+        Assert.Equal(new[] { "log.jsonl", "run.json", "toy.fa.gz", "toy.fa.gz.fai", "toy.fa.gz.fetch.json", "toy.fa.gz.gzi" },
+            Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         using (var record = System.Text.Json.JsonDocument.Parse(File.ReadAllText(genome + ".fetch.json")))
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(published)), record.RootElement.GetProperty("published").GetProperty("sha256").GetString());
 
