@@ -31,12 +31,20 @@ public static class LossPlot
         File.Move(temp, pngPath, overwrite: true);
     }
 
-    // One line per "loss*" key of the records of this kind.
+    /// <summary>
+    /// The keys plotted for the records of one kind: every "loss*" key, except loss_scale (fp16's dynamic loss scale,
+    /// logged beside the losses, is not a loss and would squash the curves).
+    /// </summary>
+    public static IReadOnlyList<string> SeriesKeys(IEnumerable<JsonObject> records, string kind) =>
+        records.Where(r => r["kind"]?.GetValue<string>() == kind)
+            .SelectMany(r => r.Select(p => p.Key))
+            .Where(k => k.StartsWith("loss", StringComparison.Ordinal) && k != "loss_scale")
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+
     private static void AddSeries(ScottPlot.Plot plot, List<JsonObject> records, string kind, string label)
     {
         var ofKind = records.Where(r => r["kind"]?.GetValue<string>() == kind).ToList();
-        var keys = ofKind.SelectMany(r => r.Select(p => p.Key)).Where(k => k.StartsWith("loss", StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal);
-        foreach (var key in keys)
+        foreach (var key in SeriesKeys(ofKind, kind))
         {
             var points = ofKind.Where(r => r[key] is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d))
                 .Select(r => (x: (double)r["step"]!.GetValue<long>(), y: r[key]!.GetValue<double>())).ToArray();
