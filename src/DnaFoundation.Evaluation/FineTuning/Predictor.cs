@@ -54,11 +54,21 @@ public static class Predictor
             for (int i = 0; i < examples.Count; i++) for (int j = 0; j < l; j++) truth[i, j] = (byte)examples[i].Labels![j];
             var names = Enumerable.Range(0, l).Select(j => j.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             var per = MultiLabelReport.PerLabel(truth, probabilities, names, names);
-            return new Dictionary<string, double>
+            var scorable = per.Where(s => !double.IsNaN(s.Auroc)).ToList();
+            var metrics = new Dictionary<string, double>
             {
-                ["auroc"] = Statistics.Mean(per.Where(s => !double.IsNaN(s.Auroc)).Select(s => s.Auroc)),
+                ["auroc"] = Statistics.Mean(scorable.Select(s => s.Auroc)),
                 ["auprc"] = Statistics.Mean(per.Where(s => !double.IsNaN(s.Auprc)).Select(s => s.Auprc)),
+                ["labels_scored"] = scorable.Count,
             };
+            // A mean can hide a label whose predictions came out upside down (seen on chr20 chromatin features);
+            // the worst label and the count below chance make that visible in every dev record.
+            if (scorable.Count > 0)
+            {
+                metrics["auroc_min"] = scorable.Min(s => s.Auroc);
+                metrics["labels_auroc_below_half"] = scorable.Count(s => s.Auroc < 0.5);
+            }
+            return metrics;
         }
         return new Dictionary<string, double>();
     }
