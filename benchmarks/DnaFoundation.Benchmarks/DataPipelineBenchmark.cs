@@ -10,6 +10,7 @@ using DnaFoundation.Model;
 using DnaFoundation.Model.Heads;
 using TorchSharp;
 using static TorchSharp.torch;
+using static DnaFoundation.Benchmarks.BenchmarkSupport;
 
 namespace DnaFoundation.Benchmarks;
 
@@ -290,9 +291,6 @@ public sealed class DataPipelineBenchmark : IBenchmark
         var some = File.Exists(psi) ? File.ReadLines(psi).FirstOrDefault(l => l.StartsWith("some", StringComparison.Ordinal)) : null;
         return some is null ? "n/a" : string.Join(' ', some.Split(' ').Skip(1).Take(2));
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static string? FindChr20()
     {

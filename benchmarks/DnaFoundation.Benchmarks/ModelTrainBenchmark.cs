@@ -6,6 +6,7 @@ using DnaFoundation.Model.Heads;
 using DnaFoundation.Model.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using static DnaFoundation.Benchmarks.BenchmarkSupport;
 
 namespace DnaFoundation.Benchmarks;
 
@@ -246,25 +247,10 @@ public sealed class ModelTrainBenchmark : IBenchmark
             ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?["VmHWM:".Length..].Trim() ?? "n/a"
             : "n/a";
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
     private static ScalarType ParseDtype(string d) => d switch
     {
         "fp32" => ScalarType.Float32,
         "bf16" => ScalarType.BFloat16,
         _ => throw new ArgumentException($"dtype '{d}': fp32 or bf16"),
     };
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

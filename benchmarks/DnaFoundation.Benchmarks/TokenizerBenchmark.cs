@@ -25,7 +25,7 @@ public sealed class TokenizerBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
+        string Arg(string name, string fallback) => BenchmarkSupport.StringArg(args, name) ?? fallback;
         var shared = Environment.GetEnvironmentVariable("DNAFM_SHARED_DATA") ?? "../shared/data";
         var fasta = Arg("--fasta", Path.Combine(shared, "genomes/human/GRCh37_chr20.fa.gz"));
         var bpeJson = Arg("--bpe", Path.Combine(shared, "tokenizers/dnabert2/tokenizer.json"));
@@ -161,7 +161,7 @@ public sealed class TokenizerBenchmark : IBenchmark
 
     private static Row? MeasureHuggingFace(string bpeJson, List<string> chunks, string nodeModules, int repeats)
     {
-        var script = Path.Combine(FindRepoRoot(), "benchmarks", "node", "hf_tokenize_bench.js");
+        var script = Path.Combine(BenchmarkSupport.RepoRoot(), "benchmarks", "node", "hf_tokenize_bench.js");
         if (!Directory.Exists(Path.Combine(nodeModules, "tokenizers")))
         {
             Console.WriteLine($"  Hugging Face: skipped, no {nodeModules}/tokenizers (npm install --prefix DIR tokenizers@0.23.2; pass --node-modules DIR/node_modules)");
@@ -195,12 +195,5 @@ public sealed class TokenizerBenchmark : IBenchmark
         {
             File.Delete(chunkFile);
         }
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("DnaFoundation.sln not found above " + AppContext.BaseDirectory);
     }
 }

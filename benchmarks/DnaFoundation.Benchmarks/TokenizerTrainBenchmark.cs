@@ -14,7 +14,7 @@ public sealed class TokenizerTrainBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
+        string Arg(string name, string fallback) => BenchmarkSupport.StringArg(args, name) ?? fallback;
         var shared = Environment.GetEnvironmentVariable("DNAFM_SHARED_DATA") ?? "../shared/data";
         var fasta = Arg("--fasta", Path.Combine(shared, "genomes/human/GRCh37_chr20.fa.gz"));
         var options = new BpeTrainerOptions

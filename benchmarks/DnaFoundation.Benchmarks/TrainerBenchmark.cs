@@ -7,6 +7,7 @@ using DnaFoundation.Training.Masking;
 using DnaFoundation.Training.Optimization;
 using TorchSharp;
 using static TorchSharp.torch;
+using static DnaFoundation.Benchmarks.BenchmarkSupport;
 
 namespace DnaFoundation.Benchmarks;
 
@@ -279,28 +280,6 @@ public sealed class TrainerBenchmark : IBenchmark
     }
 
     private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("DnaFoundation.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 
     private static List<string> Values(string[] args, string name)
     {
