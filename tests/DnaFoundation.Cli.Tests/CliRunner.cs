@@ -9,26 +9,45 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => RunIn(null, args);
 
-    public static Result RunIn(string? workingDirectory, params string[] args)
+    public static Result RunIn(string? workingDirectory, params string[] args) =>
+        Start("dotnet", [Dll, .. args], workingDirectory, TimeSpan.FromMinutes(10));
+
+    /// <summary>Runs <c>dnafm</c> on <paramref name="ranks"/> MPI ranks through <paramref name="mpirun"/> (shared memory).</summary>
+    public static Result RunMpi(string mpirun, int ranks, string? workingDirectory, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "dnafm.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var arguments = DnaFoundation.Training.Distributed.MpirunCommandLine.Arguments(
+            ranks, DnaFoundation.Training.Distributed.LocalTransport.SharedMemory, ["dotnet", Dll, .. args]);
+        return Start(mpirun, arguments, workingDirectory, TimeSpan.FromMinutes(6), psi =>
+        {
+            // Each rank must decide its world from mpirun's variables only, not from the test runner's environment.
+            foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
+                psi.Environment.Remove(name);
+            // Containers often forbid the cross-memory-attach syscall shared memory uses for large messages.
+            psi.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+        });
+    }
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "dnafm.dll");
+
+    private static Result Start(string program, IEnumerable<string> arguments, string? workingDirectory, TimeSpan timeout, Action<ProcessStartInfo>? configure = null)
+    {
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.Environment["CI"] = "true";
+        configure?.Invoke(psi);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(10)))
+        if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException("dnafm " + string.Join(' ', args) + " did not finish in 10 minutes");
+            throw new TimeoutException($"{program} {string.Join(' ', psi.ArgumentList)} did not finish in {timeout.TotalMinutes} minutes");
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DnaFoundation.TestSupport;
@@ -42,11 +41,10 @@ public class MpiFinetuneTests
         var single = CliRunner.RunIn(TestPaths.RepoRoot, Args(dir.File("single")));
         Assert.True(single.ExitCode == 0, single.StdErr);
 
-        var dll = Path.Combine(AppContext.BaseDirectory, "dnafm.dll");
-        var two = Mpirun(mpirun!, MpirunCommandLine.Arguments(2, LocalTransport.SharedMemory, ["dotnet", dll, .. Args(dir.File("two"))]));
-        Assert.True(two.ExitCode == 0, two.Output);
+        var two = CliRunner.RunMpi(mpirun!, 2, TestPaths.RepoRoot, Args(dir.File("two")));
+        Assert.True(two.ExitCode == 0, two.StdOut + two.StdErr);
         // Only rank 0 prints the results path: printed twice would mean two independent worlds of one.
-        Assert.Single(two.Output.Split('\n'), l => l.TrimEnd().EndsWith("results.json", StringComparison.Ordinal));
+        Assert.Single(two.StdOut.Split('\n'), l => l.TrimEnd().EndsWith("results.json", StringComparison.Ordinal));
 
         // Same outputs, written once (rank 1 writes nothing of its own).
         static string[] Files(string d) => Directory.GetFiles(d, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(d, f)).Order(StringComparer.Ordinal).ToArray();
@@ -68,25 +66,5 @@ public class MpiFinetuneTests
         Assert.NotEmpty(la);
         Assert.Equal(la.Length, lb.Length);
         for (int i = 0; i < la.Length; i++) Assert.Equal(la[i], lb[i], 1e-4);
-    }
-
-    private static (int ExitCode, string Output) Mpirun(string mpirun, IReadOnlyList<string> arguments)
-    {
-        var info = new ProcessStartInfo(mpirun) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = TestPaths.RepoRoot };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        foreach (var name in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
-            info.Environment.Remove(name);
-        // Containers often forbid the cross-memory-attach syscall shared memory uses for large messages.
-        info.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
-        info.Environment["CI"] = "true";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(6)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("mpirun " + string.Join(' ', arguments) + " did not end within 6 minutes");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

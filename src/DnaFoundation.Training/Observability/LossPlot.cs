@@ -44,7 +44,7 @@ public static class LossPlot
     private static void AddSeries(ScottPlot.Plot plot, List<JsonObject> records, string kind, string label)
     {
         var ofKind = records.Where(r => r["kind"]?.GetValue<string>() == kind).ToList();
-        foreach (var key in SeriesKeys(ofKind, kind))
+        foreach (var key in SeriesKeys(records, kind))
         {
             var points = ofKind.Where(r => r[key] is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d))
                 .Select(r => (x: (double)r["step"]!.GetValue<long>(), y: r[key]!.GetValue<double>())).ToArray();
