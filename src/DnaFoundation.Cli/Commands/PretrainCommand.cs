@@ -53,7 +53,7 @@ public sealed class PretrainCommand : ICliCommand
             }
             Console.WriteLine(result.FinalModelDirectory);
             return 0;
-        });
+        }, recordsItself: true); // Pretraining.Run writes run.json from the first step, so a kill is visible
         return cmd;
     }
 }

@@ -85,7 +85,7 @@ public sealed class QuickstartCommand : ICliCommand
             foreach (var (what, value) in summary) Console.WriteLine($"  {what.PadRight(width)}  {value}");
             Console.WriteLine($"  {"report".PadRight(width)}  {System.IO.Path.GetFullPath(reportPath)}");
             return 0;
-        });
+        }, recordsItself: true); // the quick start writes its own run.json and report
         return cmd;
     }
 

@@ -12,12 +12,14 @@ public static class CliAction
     public const int InputError = 2;
     public const int InternalError = 1;
 
-    public static void Run(Command command, Func<ParseResult, CancellationToken, int> body) =>
-        command.SetAction((parse, token) => Task.FromResult(Execute(parse, token, body)));
+    /// <param name="recordsItself">The body writes its own run record (long runs that record from their start), so
+    /// the generic one written at the end is not wanted.</param>
+    public static void Run(Command command, Func<ParseResult, CancellationToken, int> body, bool recordsItself = false) =>
+        command.SetAction((parse, token) => Task.FromResult(Execute(parse, token, body, recordsItself)));
 
-    public static int Execute(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body)
+    public static int Execute(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body, bool recordsItself = false)
     {
-        using var record = CommandRecord.Begin(parse);
+        using var record = recordsItself ? null : CommandRecord.Begin(parse);
         var (code, error) = Guarded(parse, token, body);
         record?.Finish(code, error);
         return code;

@@ -15,11 +15,10 @@ namespace DnaFoundation.Cli.Hosting;
 /// successfully or is interrupted with its output in place (a resumable state): a command that fails leaves nothing
 /// behind, not even a record of the attempt.
 /// Commands that keep their own record from the start (pretrain, quickstart: long runs whose kill must be visible)
-/// are left alone.
+/// say so to <see cref="CliAction.Run"/> and get none.
 /// </summary>
 internal sealed class CommandRecord : IDisposable
 {
-    private static readonly HashSet<string> SelfRecording = new(StringComparer.Ordinal) { "pretrain", "quickstart" };
     private static readonly string[] OutputOptionNames = ["--output", "--out"];
 
     private readonly string output;
@@ -38,7 +37,6 @@ internal sealed class CommandRecord : IDisposable
     {
         var command = parse.CommandResult.Command;
         string path = CommandPath(parse);
-        if (SelfRecording.Contains(path)) return null;
         var outputOption = command.Options.FirstOrDefault(o => OutputOptionNames.Contains(o.Name));
         if (outputOption is null || ValueOf(parse, outputOption) is not string output || output.Length == 0) return null;
 
