@@ -34,6 +34,9 @@ public sealed class ModelTrainBenchmark : IBenchmark
 
     private sealed record Phases(double Step, double Forward, double Backward, double Optimizer);
 
+    /// <summary>Training GFLOP/s of both sides and our square-GEMM rate, read against the theoretical rate at the end.</summary>
+    private sealed record Verdict(string Label, double Ours, double PyTorch, double SquareGemm);
+
     public int Run(string[] args)
     {
         int steps = IntArg(args, "--steps", 3), threads = IntArg(args, "--threads", 2), batch = IntArg(args, "--batch", 32), tokens = IntArg(args, "--tokens", 128);
@@ -56,15 +59,20 @@ public sealed class ModelTrainBenchmark : IBenchmark
         }.Where(s => only is null || only.Contains(s.Name)).ToList();
 
         var peak = dtypes.ToDictionary(d => d, d => MatmulGflops(ParseDtype(d)));
+        var hardware = CpuPeak.Measure(threads, CpuFlagSet());
         Console.WriteLine($"CPU: {CpuFlags()}; load average before: {LoadAverage()}; threads {threads}; batch {batch} × {tokens} tokens; " +
             $"median of {steps} timed steps after 1 warm-up; malloc: {(retained ? "retain freed memory (no mmap, no trim)" : "glibc default")}");
         Console.WriteLine("matmul peak (square GEMM, this process): " + string.Join(", ", peak.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F0} GFLOP/s"))));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"theoretical fp32 FMA rate: {hardware.Gflops:F0} GFLOP/s = {hardware.Cores} cores × {hardware.ClockGhz:F2} GHz (measured, all cores busy) × {hardware.FlopsPerCycle} FLOP/cycle ({hardware.Basis}); " +
+            $"square GEMM at {100 * peak.GetValueOrDefault("fp32") / hardware.Gflops:F0}% of it"));
         Console.WriteLine();
         var pyColumns = PythonRuns(pythonMalloc, retained);
         Console.WriteLine("| model | dtype | step (s) | tokens/s | training GFLOP/s | matmul peak GFLOP/s | % of peak | " +
             string.Join(" | ", pyColumns.Select(c => $"PyTorch 1.13 tokens/s ({c.Label}) | ours ÷ PyTorch ({c.Label})")) + " |");
         Console.WriteLine("|---|---|---|---|---|---|---|" + string.Concat(pyColumns.Select(_ => "---|---|")));
         var phases = new List<string>();
+        var verdicts = new List<Verdict>();
         foreach (var shape in shapes)
         {
             foreach (var d in dtypes)
@@ -87,6 +95,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
                     {
                         cells.Add((batch * tokens / py.Step).ToString("F0", CultureInfo.InvariantCulture));
                         cells.Add((py.Step / ours.Step).ToString("F2", CultureInfo.InvariantCulture) + "×");
+                        verdicts.Add(new Verdict($"{shape.Name} ({column.Label})", gflops, TrainingFlops(shape.Config, batch, tokens) / py.Step / 1e9, peak[d]));
                         phases.Add(string.Create(CultureInfo.InvariantCulture,
                             $"| {shape.Name} | {d} | PyTorch ({column.Label}) | {py.Forward:F2} | {py.Backward:F2} | {py.Optimizer:F2} | {py.Step:F2} | |"));
                     }
@@ -105,6 +114,15 @@ public sealed class ModelTrainBenchmark : IBenchmark
         Console.WriteLine();
         foreach (var s in shapes)
             Console.WriteLine($"{s.Name}: training FLOPs/step {TrainingFlops(s.Config, batch, tokens) / 1e12:F2} TFLOP (6·matmul-params·tokens + 12·L·B·T²·H)");
+        // The clock moves on a shared host: the higher of the two readings makes the theoretical rate an upper bound.
+        var after = CpuPeak.Measure(threads, CpuFlagSet());
+        var bound = after.Gflops > hardware.Gflops ? after : hardware;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"clock after the runs {after.ClockGhz:F2} GHz; theoretical rate used below (the higher clock): {bound.Gflops:F0} GFLOP/s"));
+        foreach (var v in verdicts)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{v.Label}: ours {100 * v.Ours / bound.Gflops:F0}% and PyTorch {100 * v.PyTorch / bound.Gflops:F0}% of the theoretical rate; " +
+                $"1.2× PyTorch = {1.2 * v.PyTorch:F0} training GFLOP/s = {120 * v.PyTorch / bound.Gflops:F0}% of the theoretical rate, {120 * v.PyTorch / v.SquareGemm:F0}% of our square GEMM"));
         Console.WriteLine($"load average after: {LoadAverage()}; peak resident set of this process (VmHWM): {PeakRss()}");
         return 0;
     }
@@ -196,10 +214,14 @@ public sealed class ModelTrainBenchmark : IBenchmark
     private static string CpuFlags()
     {
         if (!File.Exists("/proc/cpuinfo")) return "n/a";
-        var flags = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? [];
-        var wanted = flags.Where(f => f is "avx2" or "fma" or "avx512f" or "avx512_bf16" or "amx_bf16").ToList();
+        var wanted = CpuFlagSet().Where(f => f is "avx2" or "fma" or "avx512f" or "avx512_bf16" or "amx_bf16").ToList();
         return wanted.Count == 0 ? "none of avx2/avx512/amx" : string.Join(' ', wanted);
     }
+
+    private static HashSet<string> CpuFlagSet() =>
+        File.Exists("/proc/cpuinfo")
+            ? [.. File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? []]
+            : [];
 
     private static Phases? RunPython(EncoderConfig c, int batch, int tokens, int steps, int threads, bool retainMalloc)
     {
