@@ -30,12 +30,14 @@ public sealed class TrainerBenchmark : IBenchmark
         int threads = IntArg(args, "--threads", 1), memorySteps = IntArg(args, "--memory-steps", 2000), memoryEvery = IntArg(args, "--memory-eval-every", 500);
         var configPath = StringArg(args, "--config") ?? Path.Combine(RepoRoot(), "configs", "train", "tiny.json");
         var sets = Values(args, "--set");
+        // The malloc policy dnafm runs under (NativeAllocator.ApplyProcessPolicy; DNAFM_MALLOC=default turns it off).
+        NativeAllocator.ApplyProcessPolicy(Environment.GetEnvironmentVariable(NativeAllocator.PolicyVariable));
         var device = DeviceChoice.Parse("cpu", threads);
         device.ApplyToCurrentThread();
         // Evaluation and checkpoints are not per-step costs: out of the throughput runs (they are in the memory run).
         var cfg = TrainerConfig.Load(configPath, [.. sets, $"max_steps={warmup + steps}", "eval_every=0", $"checkpoint_every={10 * (warmup + steps)}", "baseline_windows=64", "device=cpu", $"threads={threads}"]);
         Console.WriteLine($"config {configPath} {string.Join(' ', sets)}; threads {threads}; micro-batch {cfg.MicroBatchSize} × {cfg.MaxLength} tokens, global batch {cfg.GlobalBatchSize}; {steps} timed steps after {warmup} warm-up, {rounds} rounds alternating");
-        Console.WriteLine($"load average before: {LoadAverage()}");
+        Console.WriteLine($"load average before: {LoadAverage()}; native memory: {NativeAllocator.Policy}");
 
         if (rounds > 0) Throughput(cfg, device, warmup, steps, rounds);
         if (memorySteps > 0) Memory(configPath, sets, device, threads, memorySteps, memoryEvery);

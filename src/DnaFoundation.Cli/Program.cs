@@ -1,5 +1,7 @@
 using System.CommandLine;
 using DnaFoundation.Cli.Hosting;
+using DnaFoundation.Core;
+using DnaFoundation.Model.Runtime;
 
 namespace DnaFoundation.Cli;
 
@@ -7,6 +9,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        try
+        {
+            // Process-wide and read by glibc at each allocation: set before any command allocates tensors.
+            NativeAllocator.ApplyProcessPolicy(Environment.GetEnvironmentVariable(NativeAllocator.PolicyVariable));
+        }
+        catch (DnaInputException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return CliAction.InputError;
+        }
         var root = CommandTree.Build();
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -12,6 +12,15 @@ public static class CliRunner
     public static Result RunIn(string? workingDirectory, params string[] args) =>
         Start("dotnet", [Dll, .. args], workingDirectory, TimeSpan.FromMinutes(10));
 
+    /// <summary>Runs <c>dnafm</c> with extra environment variables (a null value removes one).</summary>
+    public static Result RunWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        Start("dotnet", [Dll, .. args], null, TimeSpan.FromMinutes(10), psi =>
+        {
+            foreach (var (k, v) in environment)
+                if (v is null) psi.Environment.Remove(k);
+                else psi.Environment[k] = v;
+        });
+
     /// <summary>Runs <c>dnafm</c> on <paramref name="ranks"/> MPI ranks through <paramref name="mpirun"/> (shared memory).</summary>
     public static Result RunMpi(string mpirun, int ranks, string? workingDirectory, params string[] args)
     {

@@ -26,6 +26,20 @@ public class FoundationCommandTests
     }
 
     [Fact]
+    public void Native_memory_policy_is_retain_by_default_and_chosen_by_DNAFM_MALLOC()
+    {
+        var byDefault = CliRunner.RunWithEnvironment(new Dictionary<string, string?> { ["DNAFM_MALLOC"] = null }, "info");
+        Assert.True(byDefault.ExitCode == 0, byDefault.StdErr);
+        Assert.Matches(@"native memory\s+retain \(no mmap for big blocks", byDefault.StdOut);
+        var off = CliRunner.RunWithEnvironment(new Dictionary<string, string?> { ["DNAFM_MALLOC"] = "default" }, "info");
+        Assert.Matches(@"native memory\s+default \(glibc as it comes\)", off.StdOut);
+        var bad = CliRunner.RunWithEnvironment(new Dictionary<string, string?> { ["DNAFM_MALLOC"] = "sometimes" }, "info");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("error: DNAFM_MALLOC='sometimes' is not allowed; allowed values: retain, default", bad.StdErr);
+        Assert.DoesNotContain("   at ", bad.StdErr);
+    }
+
+    [Fact]
     public void Help_lists_commands_and_examples()
     {
         var r = CliRunner.Run("--help");

@@ -44,6 +44,7 @@ public sealed class InfoCommand : ICliCommand
             ["libtorch"] = TorchEnvironment.LibTorchVersion,
             ["build backend"] = TorchEnvironment.BuildBackend,
             ["cpu cores"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["native memory"] = $"{NativeAllocator.Policy}; {NativeAllocator.PolicyVariable}=retain|default",
         };
         var problem = TorchEnvironment.TryLoad();
         if (problem is not null)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DnaFoundation.Core;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Heads;
+using DnaFoundation.Training;
 using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Observability;
 using DnaFoundation.Training.Optimization;
@@ -96,6 +97,7 @@ public sealed class FineTuner
                 var global = order.Take(cfg.GlobalBatch).Select(i => train[i]).ToList();
                 double loss = TrainStep(model, padId, global, bucket, master, optimizer);
                 step++;
+                if (step % NativeHeap.TrimEvery == 0) NativeHeap.Trim();  // as the pretraining loop: no heap creep
                 progress?.Report(new ProgressInfo("finetune", step, total, "steps", $"loss {loss:F4}"));
                 metrics?.Write(new JsonObject { ["step"] = step, ["kind"] = "train", ["loss"] = loss, ["lr"] = lr, ["epoch"] = order.Epoch });
                 if (step % cfg.EvalSteps != 0 && step != total) continue;

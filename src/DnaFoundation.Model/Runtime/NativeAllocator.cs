@@ -9,7 +9,9 @@ namespace DnaFoundation.Model.Runtime;
 /// page faults, ≈ 9 GB, per dnabert2-117m step; 5.8 s of a 48 s step). <see cref="RetainFreedMemory"/> turns that off
 /// for the whole process: big blocks come from the heap and freed memory stays there for the next step.
 /// The steady-state resident set is then the step's peak working set, which the step needs anyway; an explicit
-/// <c>malloc_trim(0)</c> still hands free pages back.
+/// <c>malloc_trim(0)</c> still hands free pages back. One limit of glibc: a thread other than the main one allocates
+/// from its own arena, whose heaps hold at most 64 MiB, and glibc maps a bigger block there whatever the policy;
+/// dnafm's commands (training included) run their tensor work on the main thread, whose heap has no such limit.
 /// </summary>
 public static class NativeAllocator
 {
@@ -24,6 +26,33 @@ public static class NativeAllocator
         ["MALLOC_MMAP_MAX_"] = "0",
         ["MALLOC_TRIM_THRESHOLD_"] = (1L << 46).ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>The environment variable that chooses the process policy: <c>retain</c> (the default) or <c>default</c>.</summary>
+    public const string PolicyVariable = "DNAFM_MALLOC";
+
+    /// <summary>The policy this process runs under, as <see cref="ApplyProcessPolicy"/> set it ("not set" before).</summary>
+    public static string Policy { get; private set; } = "not set";
+
+    /// <summary>
+    /// What <c>dnafm</c> does at start, before any tensor exists: retain freed memory unless <c>DNAFM_MALLOC=default</c>
+    /// asks for glibc as it comes. Measured on dnabert2-117m (batch 32 × 128, 2 threads, alternating runs): 29.5 / 28.7 s
+    /// per training step with glibc's default, 26.4 / 25.3 s retained (benchmarks/README.md, "model-train").
+    /// Trainers still call <c>malloc_trim</c> every 100 steps, so the retained heap does not creep.
+    /// </summary>
+    public static void ApplyProcessPolicy(string? value)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "retain":
+                Policy = RetainFreedMemory() ? "retain (no mmap for big blocks, no trim on free)" : "default (not glibc: nothing changed)";
+                break;
+            case "default":
+                Policy = "default (glibc as it comes)";
+                break;
+            default:
+                throw new DnaFoundation.Core.DnaInputException($"{PolicyVariable}='{value}' is not allowed; allowed values: retain, default");
+        }
+    }
 
     /// <summary>
     /// Never mmap a malloc block and never trim the heap's top on free. Returns false where this is not glibc
