@@ -59,7 +59,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
         }.Where(s => only is null || only.Contains(s.Name)).ToList();
 
         var peak = dtypes.ToDictionary(d => d, d => MatmulGflops(ParseDtype(d)));
-        var hardware = CpuPeak.Measure(threads, CpuFlagSet());
+        var hardware = CpuPeak.Measure(threads, CpuFeatures.Flags);
         Console.WriteLine($"CPU: {CpuFlags()}; load average before: {LoadAverage()}; threads {threads}; batch {batch} × {tokens} tokens; " +
             $"median of {steps} timed steps after 1 warm-up; malloc: {(retained ? "retain freed memory (no mmap, no trim)" : "glibc default")}");
         Console.WriteLine("matmul peak (square GEMM, this process): " + string.Join(", ", peak.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F0} GFLOP/s"))));
@@ -115,7 +115,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
         foreach (var s in shapes)
             Console.WriteLine($"{s.Name}: training FLOPs/step {TrainingFlops(s.Config, batch, tokens) / 1e12:F2} TFLOP (6·matmul-params·tokens + 12·L·B·T²·H)");
         // The clock moves on a shared host: the higher of the two readings makes the theoretical rate an upper bound.
-        var after = CpuPeak.Measure(threads, CpuFlagSet());
+        var after = CpuPeak.Measure(threads, CpuFeatures.Flags);
         var bound = after.Gflops > hardware.Gflops ? after : hardware;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"clock after the runs {after.ClockGhz:F2} GHz; theoretical rate used below (the higher clock): {bound.Gflops:F0} GFLOP/s"));
@@ -214,14 +214,9 @@ public sealed class ModelTrainBenchmark : IBenchmark
     private static string CpuFlags()
     {
         if (!File.Exists("/proc/cpuinfo")) return "n/a";
-        var wanted = CpuFlagSet().Where(f => f is "avx2" or "fma" or "avx512f" or "avx512_bf16" or "amx_bf16").ToList();
+        var wanted = CpuFeatures.Flags.Where(f => f is "avx2" or "fma" or "avx512f" or "avx512_bf16" or "amx_bf16").ToList();
         return wanted.Count == 0 ? "none of avx2/avx512/amx" : string.Join(' ', wanted);
     }
-
-    private static HashSet<string> CpuFlagSet() =>
-        File.Exists("/proc/cpuinfo")
-            ? [.. File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(' ') ?? []]
-            : [];
 
     private static Phases? RunPython(EncoderConfig c, int batch, int tokens, int steps, int threads, bool retainMalloc)
     {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DnaFoundation.Core;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
+using DnaFoundation.Model.Runtime;
 using DnaFoundation.Tokenizers;
 using DnaFoundation.Training.Checkpoints;
 using DnaFoundation.Training.Data;
@@ -73,6 +74,8 @@ public sealed class Trainer : IDisposable
         if (accumulation < 1 || cfg.GlobalBatchSize != accumulation * cfg.MicroBatchSize * comm.WorldSize)
             throw new DnaInputException($"global_batch_size {cfg.GlobalBatchSize} must be a multiple of micro_batch_size ({cfg.MicroBatchSize}) × ranks ({comm.WorldSize})");
         policy = new PrecisionPolicy(cfg.Precision);
+        if (comm.IsRoot && PrecisionHardware.Warning(cfg.Precision, parts.Device, CpuFeatures.Flags) is string slow)
+            parts.Log.Warning("{Warning}", slow);
         store = new CheckpointStore(parts.OutputDirectory, cfg.KeepLast, comm);
         schedule = new LrSchedule(cfg.Optimizer.Lr, cfg.Optimizer.Schedule, cfg.MaxSteps);
         scaler = policy.UsesLossScaling ? new LossScaler(cfg.LossScaler) : null;

@@ -7,8 +7,10 @@ using DnaFoundation.Evaluation.Metrics;
 using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
+using DnaFoundation.Model.Runtime;
 using DnaFoundation.Tokenizers;
 using DnaFoundation.Training.Distributed;
+using DnaFoundation.Training.Precision;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Evaluation.FineTuning;
@@ -53,6 +55,7 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
     public JsonDocument Run(FineTuneRequest req, CancellationToken cancel = default)
     {
         var c = req.Config;
+        if (PrecisionHardware.Warning(c.Precision, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
         var heads = c.Task == FineTuneTask.Token ? ModelHeads.Token : ModelHeads.Sequence;
         // Labels first: the head's width comes from the data.
         var (labelNames, groups, readSplit, tables) = ReadData(req);

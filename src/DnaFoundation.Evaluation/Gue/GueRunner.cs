@@ -2,6 +2,7 @@ using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Datasets;
 using DnaFoundation.Evaluation.FineTuning;
 using DnaFoundation.Model;
+using DnaFoundation.Model.Runtime;
 using DnaFoundation.Tokenizers;
 using DnaFoundation.Training.Precision;
 using static TorchSharp.torch;
@@ -22,6 +23,7 @@ public sealed class GueRunner(Device device, IProgress<ProgressInfo>? progress =
 {
     public GueRunResults Run(GueRunRequest req, CancellationToken cancel = default)
     {
+        if (PrecisionHardware.Warning(req.Precision, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
         var pinned = GuePinnedSettings.Embedded();
         var published = GuePublishedScores.Embedded();
         var tasks = GueTaskDiscovery.Select(req.DataDir, req.Tasks);
