@@ -69,8 +69,7 @@ public sealed class AttentionBenchmark : IBenchmark
                 return sw.Elapsed.TotalSeconds;
             }
             Once();
-            var times = Enumerable.Range(0, reps).Select(_ => Once()).Order().ToArray();
-            return times[times.Length / 2];
+            return Median(Enumerable.Range(0, reps).Select(_ => Once()).ToList());
         }
         finally
         {

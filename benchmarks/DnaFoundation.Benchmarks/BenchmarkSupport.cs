@@ -21,6 +21,14 @@ internal static class BenchmarkSupport
         return dir?.FullName ?? throw new InvalidOperationException("DnaFoundation.sln not found above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>The median (the mean of the two middle values for an even count): robust to a shared machine's spikes.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        if (v.Length == 0) throw new ArgumentException("no values", nameof(values));
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
     /// <summary>The 1, 5 and 15-minute load averages (figures on a shared machine are read against them).</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

@@ -168,12 +168,6 @@ public sealed class ModelTrainBenchmark : IBenchmark
             Median(timed.Select(p => p.Backward)), Median(timed.Select(p => p.Optimizer)));
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
     /// <summary>
     /// FLOPs of one training step: 3 × forward, forward = 2 × (weights used in a matmul) per token + attention's
     /// QKᵀ and PV (4·B·T²·H per layer). Embedding lookups, norms and biases are not matmuls and are not counted.

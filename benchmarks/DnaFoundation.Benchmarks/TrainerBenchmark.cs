@@ -281,8 +281,6 @@ public sealed class TrainerBenchmark : IBenchmark
         return (pct > 0 ? "+" : "") + pct.ToString("F1", CultureInfo.InvariantCulture) + "%";
     }
 
-    private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
-
     private static List<string> Values(string[] args, string name)
     {
         var list = new List<string>();
