@@ -279,11 +279,7 @@ public sealed class DataPipelineBenchmark : IBenchmark
         }
     }
 
-    private static long PeakRssBytes()
-    {
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-    }
+    private static long PeakRssBytes() => (ProcStatusKiB("VmHWM") ?? 0) * 1024;
 
     private static string CpuPressure()
     {
@@ -295,9 +291,8 @@ public sealed class DataPipelineBenchmark : IBenchmark
     private static string? FindChr20()
     {
         var env = Environment.GetEnvironmentVariable("DNAFM_SHARED_DATA");
-        var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) dir = dir.Parent;
-        var root = env ?? (dir is null ? null : Path.Combine(dir.FullName, "..", "shared", "data"));
+        var repo = TryRepoRoot(Directory.GetCurrentDirectory());
+        var root = env ?? (repo is null ? null : Path.Combine(repo, "..", "shared", "data"));
         return root is null ? null : Path.Combine(root, "genomes", "human", "GRCh37_chr20.fa.gz");
     }
 }

@@ -214,7 +214,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
 
     private static Phases? RunPython(EncoderConfig c, int batch, int tokens, int steps, int threads, bool retainMalloc)
     {
-        var script = FindRepoFile("benchmarks", "python", "train_step.py");
+        var script = TryRepoRoot(AppContext.BaseDirectory) is string root ? Path.Combine(root, "benchmarks", "python", "train_step.py") : null;
         if (script is null || !File.Exists("/usr/bin/python3")) return null;
         var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
@@ -246,17 +246,7 @@ public sealed class ModelTrainBenchmark : IBenchmark
             r.GetProperty("backward_s").GetDouble(), r.GetProperty("optimizer_s").GetDouble());
     }
 
-    private static string? FindRepoFile(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln"))) return Path.Combine([dir.FullName, .. parts]);
-        return null;
-    }
-
-    private static string PeakRss() =>
-        File.Exists("/proc/self/status")
-            ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))?["VmHWM:".Length..].Trim() ?? "n/a"
-            : "n/a";
+    private static string PeakRss() => ProcStatusKiB("VmHWM") is long kib ? $"{kib} kB" : "n/a";
 
     private static ScalarType ParseDtype(string d) => d switch
     {

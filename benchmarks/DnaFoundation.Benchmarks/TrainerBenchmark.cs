@@ -257,13 +257,7 @@ public sealed class TrainerBenchmark : IBenchmark
         }
     }
 
-    private static double RssMb()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-        return Environment.WorkingSet / 1048576.0;
-    }
+    private static double RssMb() => ProcStatusKiB("VmRSS") is long kib ? kib / 1024.0 : Environment.WorkingSet / 1048576.0;
 
     private sealed class TempDirectory : IDisposable
     {
