@@ -5,7 +5,7 @@ namespace DnaFoundation.Data.Fasta;
 /// <summary>
 /// What <c>dnafm data faidx FILE [REGION...]</c> does, as <c>samtools faidx</c> does it: write FILE.fai (and
 /// FILE.gzi for BGZF) when absent, then print each region as FASTA named by the region text, wrapped at
-/// <paramref name="lineWidth"/>. Zero-length regions print a header and a warning, as samtools does.
+/// the requested line width. Zero-length regions print a header and a warning, as samtools does.
 /// </summary>
 public static class Faidx
 {

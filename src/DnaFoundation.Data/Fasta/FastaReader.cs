@@ -4,7 +4,7 @@ namespace DnaFoundation.Data.Fasta;
 
 /// <summary>
 /// Streams the records of a FASTA file (plain, gzip or BGZF; any line width; \n or \r\n; empty lines) without ever
-/// holding a whole record: <see cref="NextRecord"/> moves to a header, <see cref="Read"/> fills a buffer with the
+/// holding a whole record: <see cref="NextRecord()"/> moves to a header, <see cref="Read"/> fills a buffer with the
 /// record's bases in their original case (lowercase = soft-masked). Memory is one I/O buffer, whatever the genome.
 /// Every byte is checked: the file must start with '>', bases must be IUPAC, records must be non-empty and names
 /// unique; anything else is a <see cref="DnaInputException"/> naming the file, line and uncompressed byte offset.
@@ -62,12 +62,13 @@ public sealed class FastaReader : IDisposable
 
     public static FastaReader Open(string path, int threads = 0) => new(path, threads);
 
+    /// <summary>Moves to the next record, skipping any unread bases of the current one; null at the end of the file.</summary>
+    public FastaRecordInfo? NextRecord() => NextRecord(out _);
+
     /// <summary>
     /// Moves to the next record, skipping any unread bases of the current one; null at the end of the file.
     /// <paramref name="finished"/> is the layout of the record just left (null for the first call).
     /// </summary>
-    public FastaRecordInfo? NextRecord() => NextRecord(out _);
-
     public FastaRecordInfo? NextRecord(out FastaLayout? finished)
     {
         finished = null;

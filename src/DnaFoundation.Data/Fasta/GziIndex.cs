@@ -46,13 +46,19 @@ public sealed class GziIndex
         }
         if (bytes.Length < 8) throw new DnaInputException("truncated .gzi index (no entry count)", path, byteOffset: 0);
         ulong count = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if ((ulong)bytes.Length != 8 + count * 16)
+        if (count > (ulong)(bytes.Length - 8) / 16 || (ulong)bytes.Length != 8 + count * 16)
             throw new DnaInputException($".gzi index says {count} entries but has {(bytes.Length - 8) / 16.0} (expected {8 + count * 16} bytes)", path, byteOffset: 0);
         var list = new List<GziEntry>((int)count);
         for (int i = 0; i < (int)count; i++)
         {
             var s = bytes.AsSpan(8 + i * 16);
-            list.Add(new GziEntry((long)BinaryPrimitives.ReadUInt64LittleEndian(s), (long)BinaryPrimitives.ReadUInt64LittleEndian(s[8..])));
+            var entry = new GziEntry((long)BinaryPrimitives.ReadUInt64LittleEndian(s), (long)BinaryPrimitives.ReadUInt64LittleEndian(s[8..]));
+            // Block starts grow in both files (bgzip writes them in order); anything else would seek to nonsense.
+            var previous = list.Count == 0 ? new GziEntry(0, 0) : list[^1];
+            if (i == 0 && entry == previous) continue;            // an explicit (0, 0) first entry: implicit anyway
+            if (entry.CompressedOffset <= previous.CompressedOffset || entry.UncompressedOffset < previous.UncompressedOffset)
+                throw new DnaInputException($".gzi entry {i} ({entry.CompressedOffset}, {entry.UncompressedOffset}) does not follow ({previous.CompressedOffset}, {previous.UncompressedOffset}): block starts must increase", path, byteOffset: 8 + i * 16);
+            list.Add(entry);
         }
         return new GziIndex(list);
     }

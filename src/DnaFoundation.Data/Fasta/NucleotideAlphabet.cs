@@ -1,4 +1,5 @@
 using System.Buffers;
+using DnaFoundation.Tokenizers;
 
 namespace DnaFoundation.Data.Fasta;
 
@@ -14,8 +15,6 @@ public static class NucleotideAlphabet
     public static readonly SearchValues<byte> Valid = SearchValues.Create(
         System.Text.Encoding.ASCII.GetBytes(IupacUpper + IupacUpper.ToLowerInvariant()));
 
-    private static readonly byte[] ComplementTable = BuildComplement();
-
     public static bool IsValid(byte b) => Valid.Contains(b);
 
     public static bool IsSoftMasked(byte b) => b >= (byte)'a';
@@ -25,25 +24,13 @@ public static class NucleotideAlphabet
 
     public static bool IsGc(byte b) => (b | 0x20) is (byte)'g' or (byte)'c' or (byte)'s';
 
-    public static byte Complement(byte b) => ComplementTable[b];
+    /// <summary>The IUPAC complement (<see cref="DnaAlphabet.Complement"/>, the one table); other bytes unchanged.</summary>
+    public static byte Complement(byte b) => DnaAlphabet.Complement(b) is var c && c != 0 ? c : b;
 
     /// <summary>Reverse complement in place; case (the soft-mask flag) travels with each base.</summary>
     public static void ReverseComplementInPlace(Span<byte> bases)
     {
         bases.Reverse();
-        for (int i = 0; i < bases.Length; i++) bases[i] = ComplementTable[bases[i]];
-    }
-
-    private static byte[] BuildComplement()
-    {
-        var t = new byte[256];
-        for (int i = 0; i < 256; i++) t[i] = (byte)i;
-        const string from = "ACGTURYSWKMBDHVN", to = "TGCAAYRSWMKVHDBN";
-        for (int i = 0; i < from.Length; i++)
-        {
-            t[from[i]] = (byte)to[i];
-            t[char.ToLowerInvariant(from[i])] = (byte)char.ToLowerInvariant(to[i]);
-        }
-        return t;
+        for (int i = 0; i < bases.Length; i++) bases[i] = Complement(bases[i]);
     }
 }

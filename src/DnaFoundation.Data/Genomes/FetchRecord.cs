@@ -1,3 +1,4 @@
+using DnaFoundation.Core;
 using System.Text.Json;
 
 namespace DnaFoundation.Data.Genomes;

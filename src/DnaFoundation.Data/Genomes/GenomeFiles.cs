@@ -17,10 +17,10 @@ public static class GenomeFiles
     {
         if (!s.IsRemote) return ResolveLocal(manifest, s);
         if (dataDir is null)
-            throw new DnaInputException($"species '{s.Name}' is a URL; run `dnafm data fetch` first and pass its folder with --data-dir", manifest.SourcePath);
+            throw new DnaInputException($"species '{s.Name}' is a URL: fetch the manifest's files first and give their folder as the data directory (data_dir)", manifest.SourcePath);
         var path = Path.Combine(dataDir, s.LocalFileName);
         if (!File.Exists(path))
-            throw new DnaInputException($"species '{s.Name}': {path} not found; run `dnafm data fetch {manifest.SourcePath} --out {dataDir}`", manifest.SourcePath);
+            throw new DnaInputException($"species '{s.Name}': {path} not found; fetch the manifest's files into the data directory {dataDir} first", manifest.SourcePath);
         return path;
     }
 }

@@ -1,6 +1,5 @@
-using System.Net;
-using System.Net.Http.Headers;
 using DnaFoundation.Core;
+using DnaFoundation.Data.Downloads;
 using DnaFoundation.Data.Fasta;
 
 namespace DnaFoundation.Data.Genomes;
@@ -137,44 +136,8 @@ public sealed class ManifestFetcher(HttpClient http, IProgress<ProgressInfo>? pr
                 AtomicFile.TryDelete(stale);
     }
 
-    private async Task DownloadAsync(Uri url, string part, string species, CancellationToken ct)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            long have = File.Exists(part) ? new FileInfo(part).Length : 0;
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            if (have > 0) request.Headers.Range = new RangeHeaderValue(have, null);
-            try
-            {
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-                if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
-                    return;   // the part file is already whole; the checksum decides
-                if (!response.IsSuccessStatusCode)
-                    throw new DnaInputException($"species '{species}': download failed with HTTP {(int)response.StatusCode} {response.ReasonPhrase}", url.ToString());
-                bool append = have > 0 && response.StatusCode == HttpStatusCode.PartialContent;
-                long? total = response.Content.Headers.ContentLength is long len ? len + (append ? have : 0) : null;
-                await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                await using var file = new FileStream(part, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-                var buffer = new byte[1 << 16];
-                long done = append ? have : 0;
-                int n;
-                while ((n = await body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-                {
-                    await file.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-                    done += n;
-                    progress?.Report(new ProgressInfo("fetch", done, total, "bytes", species));
-                }
-                if (total is long t && done < t) throw new IOException($"connection closed after {done} of {t} bytes");
-                return;
-            }
-            catch (Exception e) when ((e is IOException or HttpRequestException) && !ct.IsCancellationRequested)
-            {
-                if (attempt >= 5)
-                    throw new DnaInputException($"species '{species}': download failed after {attempt} attempts: {e.Message} (partial file kept as {part}; re-run to resume)", url.ToString(), inner: e);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), ct).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task DownloadAsync(Uri url, string part, string species, CancellationToken ct) =>
+        new ResumableDownload(http, progress).DownloadAsync(url, part, $"species '{species}'", ct: ct);
 
     /// <summary>The digests of a published file and the published checksums it matched.</summary>
     private sealed record Verified(FileDigests Digests, IReadOnlyList<string> Against);

@@ -28,7 +28,9 @@ public sealed class ShardRowSource : IRowSource
         var list = new List<(string, int)>();
         foreach (var s in Index.Shards.Where(s => s.Split == name))
         {
-            using var r = ParquetShardReader.Open(Path.Combine(dir, s.File));
+            var file = Path.Combine(dir, s.File);
+            Verify(file, s);
+            using var r = ParquetShardReader.Open(file);
             for (int g = 0; g < r.RowGroupCount; g++) list.Add((s.File, g));
         }
         if (list.Count < options.WorldSize)
@@ -37,6 +39,22 @@ public sealed class ShardRowSource : IRowSource
     }
 
     private long ChunksPerRank => chunks.Length / o.WorldSize;   // equal shares; the remainder rotates with the epoch
+
+    /// <summary>
+    /// A shard must be the file the index recorded (size and sha256) before Parquet.Net parses it: a damaged shard
+    /// is then named, instead of reaching a decoder that may fail anywhere (fuzzing found corrupt footers on which
+    /// Parquet.Net 6.1 loops forever; fuzz/README.md).
+    /// </summary>
+    private static void Verify(string file, ShardEntry s)
+    {
+        if (!File.Exists(file)) throw new DnaInputException($"shard {s.File} listed in the index is missing", file);
+        long bytes = new FileInfo(file).Length;
+        if (bytes != s.Bytes) throw new DnaInputException($"shard is {bytes} bytes, the index recorded {s.Bytes} (truncated or replaced)", file);
+        using var stream = File.OpenRead(file);
+        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+        if (!string.Equals(sha, s.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new DnaInputException("shard's sha256 differs from the one in the index (corrupted)", file);
+    }
 
     public long? WindowsPerEpoch => (ChunksPerRank + o.ShuffleChunks - 1) / o.ShuffleChunks;
 

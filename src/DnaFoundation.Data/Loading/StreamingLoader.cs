@@ -36,6 +36,7 @@ public sealed class StreamingLoader : IDisposable
         o = options;
         this.tokenizer = tokenizer;
         this.padId = padId;
+        if (options.Pack && options.SplitRows) throw new ArgumentException("Pack (sequences concatenated) and SplitRows (each sequence cut into rows) exclude each other", nameof(options));
         State = resume ?? LoaderState.Start(options.Seed, options.Rank, options.WorldSize);
         if (State.Seed != o.Seed || State.Rank != o.Rank || State.WorldSize != o.WorldSize)
             throw new DnaInputException($"loader state is for seed {State.Seed}, rank {State.Rank} of {State.WorldSize}; this loader has seed {o.Seed}, rank {o.Rank} of {o.WorldSize}");
@@ -49,14 +50,23 @@ public sealed class StreamingLoader : IDisposable
     public static StreamingLoader FromShards(string shardDir, DataSplit split, LoaderOptions options, DnaTokenizer? tokenizer = null, LoaderState? resume = null)
     {
         var source = new ShardRowSource(shardDir, split, options);
-        tokenizer ??= source.Index.Tokenizer is { } spec ? DnaTokenizers.Load(spec) : null;
-        if (tokenizer is null) throw new DnaInputException("sequence shards need a tokenizer to make batches", Path.Combine(shardDir, ShardIndex.FileName));
+        var indexPath = Path.Combine(shardDir, ShardIndex.FileName);
+        try
+        {
+            tokenizer ??= source.Index.Tokenizer is { } spec ? DnaTokenizers.Load(spec) : null;
+        }
+        catch (DnaInputException e) when (e.File is null)
+        {
+            throw new DnaInputException($"the index's tokenizer: {e.Message}", indexPath, inner: e);
+        }
+        if (tokenizer is null) throw new DnaInputException("sequence shards need a tokenizer to make batches", indexPath);
         return new StreamingLoader(source, options, tokenizer, tokenizer.PadId, resume);
     }
 
     /// <summary>Batches sampled straight from a manifest's FASTA files (HyenaDNA-style species sampling).</summary>
+    /// <remarks>With <see cref="LoaderOptions.SplitRows"/> each sampled row is the first MaxTokens tokens read from its start (<see cref="PackedRow"/>).</remarks>
     public static StreamingLoader FromManifest(GenomeManifest manifest, DataSplit split, WindowOptions window, DnaTokenizer tokenizer, LoaderOptions options, LoaderState? resume = null, string? dataDir = null) =>
-        new(new FastaSampleSource(manifest, split, window, options, dataDir), options, tokenizer, tokenizer.PadId, resume);
+        new(new FastaSampleSource(manifest, split, window, options, dataDir, options.SplitRows ? tokenizer : null), options, tokenizer, tokenizer.PadId, resume);
 
     /// <summary>The next batch, or null when a finite number of epochs is done.</summary>
     public Batch? Next()
@@ -99,12 +109,27 @@ public sealed class StreamingLoader : IDisposable
         long window = start.Window, batches = start.Batches;
         int row = start.Row, tokenOffset = start.TokenOffset;
         int packedFill = 0;   // tokens placed in the current packed batch
+        int truncated = 0;    // rows of the current batch cut at T
+        // Split rows: an epoch read from its start that gave no row means every sequence is too short to fill one.
+        bool epochFromStart = start is { Window: 0, Row: 0, TokenOffset: 0 }, anyRowThisEpoch = false;
+        LoaderState After(int nextRow, int nextOffset) => new(epoch, window, nextRow, nextOffset, ++batches, o.Seed, o.Rank, o.WorldSize);
+        Batch Emit(LoaderState after)
+        {
+            var batch = Assemble(pending, after, truncated);
+            pending.Clear();
+            truncated = 0;
+            return batch;
+        }
         while (o.Epochs is null || epoch < o.Epochs)
         {
             if (source.WindowsPerEpoch is long per && window >= per)
             {
+                if (o.SplitRows && epochFromStart && !anyRowThisEpoch)
+                    throw new DnaInputException($"no sequence of this split holds the {T - Frame.Length} tokens a row of {T} needs (max_length less the special tokens): use longer sequences (e.g. shards of longer windows) or rows of one sequence each (padded)");
                 epoch++;
                 window = 0;
+                epochFromStart = true;
+                anyRowThisEpoch = false;
                 continue;
             }
             var rows = source.ReadWindow(epoch, window);
@@ -112,14 +137,30 @@ public sealed class StreamingLoader : IDisposable
             for (; row < rows.Length; row++, tokenOffset = 0)
             {
                 var tr = tokens[row - (rows.Length - tokens.Length)];
+                if (o.SplitRows)
+                {
+                    // Consecutive rows of exactly T tokens from this sequence's content, each in the tokenizer's frame.
+                    var (first, end) = ContentOf(tr.Ids);
+                    int size = T - Frame.Length;
+                    while (first + tokenOffset + size <= end)
+                    {
+                        pending.Add((Framed(tr, first + tokenOffset, size), 0, T));
+                        tokenOffset += size;
+                        anyRowThisEpoch = true;
+                        if (pending.Count == B)
+                            yield return Emit(first + tokenOffset + size <= end ? After(row, tokenOffset) : After(row + 1, 0));
+                    }
+                    continue;
+                }
                 if (!o.Pack)
                 {
-                    pending.Add((tr, 0, Math.Min(tr.Ids.Length, T)));
-                    if (pending.Count == B)
+                    if (tr.Ids.Length > T)
                     {
-                        yield return Assemble(pending, new LoaderState(epoch, window, row + 1, 0, ++batches, o.Seed, o.Rank, o.WorldSize));
-                        pending.Clear();
+                        truncated++;
+                        pending.Add((Truncated(tr, T), 0, T));
                     }
+                    else pending.Add((tr, 0, tr.Ids.Length));
+                    if (pending.Count == B) yield return Emit(After(row + 1, 0));
                     continue;
                 }
                 while (tokenOffset < tr.Ids.Length)
@@ -130,11 +171,7 @@ public sealed class StreamingLoader : IDisposable
                     packedFill += take;
                     if (packedFill == B * T)
                     {
-                        var after = tokenOffset == tr.Ids.Length
-                            ? new LoaderState(epoch, window, row + 1, 0, ++batches, o.Seed, o.Rank, o.WorldSize)
-                            : new LoaderState(epoch, window, row, tokenOffset, ++batches, o.Seed, o.Rank, o.WorldSize);
-                        yield return Assemble(pending, after);
-                        pending.Clear();
+                        yield return Emit(tokenOffset == tr.Ids.Length ? After(row + 1, 0) : After(row, tokenOffset));
                         packedFill = 0;
                     }
                 }
@@ -143,8 +180,47 @@ public sealed class StreamingLoader : IDisposable
             row = 0;
         }
         if (pending.Count > 0)
-            yield return Assemble(pending, new LoaderState(epoch, window, 0, 0, ++batches, o.Seed, o.Rank, o.WorldSize));
+            yield return Emit(new LoaderState(epoch, window, 0, 0, ++batches, o.Seed, o.Rank, o.WorldSize));
     }
+
+    /// <summary>The tokenizer's frame (prefix, suffix) around every sequence; none without a tokenizer (id shards read alone).</summary>
+    private (int[] Prefix, int[] Suffix, int Length) Frame =>
+        tokenizer is null ? ([], [], 0) : (tokenizer.Special.Prefix, tokenizer.Special.Suffix, tokenizer.Special.Prefix.Length + tokenizer.Special.Suffix.Length);
+
+    /// <summary>Where a sequence's own tokens are: inside its frame when it carries one.</summary>
+    private (int First, int End) ContentOf(int[] ids)
+    {
+        var (prefix, suffix, length) = Frame;
+        bool framed = ids.Length >= length && ids.AsSpan(0, prefix.Length).SequenceEqual(prefix) && ids.AsSpan(ids.Length - suffix.Length).SequenceEqual(suffix);
+        return framed ? (prefix.Length, ids.Length - suffix.Length) : (0, ids.Length);
+    }
+
+    /// <summary>Tokens [from, from + count) of a sequence in the tokenizer's frame (special tokens are never soft-masked).</summary>
+    private TokenRow Framed(TokenRow tr, int from, int count)
+    {
+        var (prefix, suffix, length) = Frame;
+        var ids = new int[count + length];
+        var soft = new byte[count + length];
+        prefix.CopyTo(ids, 0);
+        tr.Ids.AsSpan(from, count).CopyTo(ids.AsSpan(prefix.Length));
+        tr.Soft.AsSpan(from, count).CopyTo(soft.AsSpan(prefix.Length));
+        suffix.CopyTo(ids, prefix.Length + count);
+        return tr with { Ids = ids, Soft = soft };
+    }
+
+    /// <summary>A sequence cut to <paramref name="max"/> tokens as the tokenizer truncates: content cut on the right, the frame kept.</summary>
+    private TokenRow Truncated(TokenRow tr, int max)
+    {
+        var (first, end) = ContentOf(tr.Ids);
+        bool framed = end - first < tr.Ids.Length;
+        int frame = framed ? Frame.Length : 0;
+        if (max <= frame) return tr with { Ids = tr.Ids[..max], Soft = tr.Soft[..max] };
+        return framed ? Framed(tr, first, max - frame) : tr with { Ids = tr.Ids[..max], Soft = tr.Soft[..max] };
+    }
+
+    /// <summary>Whether row <paramref name="row"/> of shuffle window <paramref name="window"/> is read on the reverse strand: a coin of where it is in the stream.</summary>
+    internal static bool ReverseCoin(LoaderOptions o, int epoch, long window, int row) =>
+        o.ReverseComplement && (DeterministicRng.Derive(o.Seed, epoch, o.Rank, window, row, 0x2C).NextUInt64() & 1) == 1;
 
     // Tokenizes rows [from, end) of a window in parallel; the RC coin depends only on where the row is.
     private TokenRow[] Tokenize(ShardRow[] rows, int epoch, long window, int from)
@@ -159,7 +235,7 @@ public sealed class StreamingLoader : IDisposable
                 return;
             }
             var seq = r.Sequence!;
-            if (o.ReverseComplement && (DeterministicRng.Derive(o.Seed, epoch, o.Rank, window, i, 0x2C).NextUInt64() & 1) == 1)
+            if (ReverseCoin(o, epoch, window, i))
             {
                 var b = Encoding.ASCII.GetBytes(seq);
                 NucleotideAlphabet.ReverseComplementInPlace(b);
@@ -172,11 +248,11 @@ public sealed class StreamingLoader : IDisposable
         return result;
     }
 
-    private Batch Assemble(List<(TokenRow Row, int From, int To)> parts, LoaderState after)
+    private Batch Assemble(List<(TokenRow Row, int From, int To)> parts, LoaderState after, int truncated)
     {
         int B = o.BatchSize;
         int width;
-        if (o.Pack) width = o.MaxTokens;
+        if (o.Pack || o.SplitRows) width = o.MaxTokens;
         else
         {
             int longest = parts.Max(p => p.To - p.From);
@@ -216,7 +292,7 @@ public sealed class StreamingLoader : IDisposable
                 if (!o.Pack) { r++; col = 0; seg = 0; }
             }
         }
-        return new Batch(rows, width, ids, mask, soft, lengths, segIds, segments, after);
+        return new Batch(rows, width, ids, mask, soft, lengths, segIds, segments, after, truncated);
     }
 
     public void Dispose()

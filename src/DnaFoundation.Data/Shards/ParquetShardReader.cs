@@ -35,12 +35,23 @@ public sealed class ParquetShardReader : IAsyncDisposable, IDisposable
         }
         try
         {
-            return new ParquetShardReader(path, fs, await ParquetReader.CreateAsync(fs, cancellationToken: ct).ConfigureAwait(false));
+            long dataEnd = ParquetStructureCheck.CheckFooter(fs, path);
+            var reader = await ParquetReader.CreateAsync(fs, leaveStreamOpen: true, cancellationToken: ct).ConfigureAwait(false);
+            try
+            {
+                ParquetStructureCheck.CheckPages(reader, fs, dataEnd, path);
+            }
+            catch
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            return new ParquetShardReader(path, fs, reader);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        catch (Exception e) when (IsCorruption(e))
         {
             await fs.DisposeAsync().ConfigureAwait(false);
-            throw new DnaInputException($"not a readable Parquet shard: {e.Message}", path, inner: e);
+            throw new DnaInputException($"not a readable Parquet shard: {e.GetType().Name}: {e.Message}", path, inner: e);
         }
     }
 
@@ -48,7 +59,25 @@ public sealed class ParquetShardReader : IAsyncDisposable, IDisposable
 
     public long RowsIn(int rowGroup) => reader.OpenRowGroupReader(rowGroup).RowCount;
 
+    /// <summary>
+    /// Parquet.Net decodes untrusted bytes and fails on a corrupt file with whatever its decoder hit (a Thrift,
+    /// Snappy or Zstd error, an index out of range, a missing column): every such failure is the file's, not ours.
+    /// </summary>
+    private static bool IsCorruption(Exception e) => e is not (DnaInputException or OperationCanceledException or OutOfMemoryException);
+
     public async Task<ShardRow[]> ReadRowGroupAsync(int index, CancellationToken ct = default)
+    {
+        try
+        {
+            return await ReadRowGroupCoreAsync(index, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsCorruption(e))
+        {
+            throw new DnaInputException($"row group {index} is not readable: {e.GetType().Name}: {e.Message}", Path, inner: e);
+        }
+    }
+
+    private async Task<ShardRow[]> ReadRowGroupCoreAsync(int index, CancellationToken ct)
     {
         using var rg = reader.OpenRowGroupReader(index);
         int n = checked((int)rg.RowCount);

@@ -1,3 +1,4 @@
+using DnaFoundation.Core;
 using Parquet;
 
 namespace DnaFoundation.Data.Shards;

@@ -84,7 +84,7 @@ public sealed class ShardBuilder(GenomeManifest manifest, ShardBuildOptions opti
         var settings = Fingerprint(tokenizer);
         var previous = ShardIndex.TryRead(options.OutDir);
         if (previous is not null && previous.Settings != settings)
-            throw new DnaInputException($"holds shards made with other settings ({previous.Settings}); use a new --out folder", Path.Combine(options.OutDir, ShardIndex.FileName));
+            throw new DnaInputException($"holds shards made with other settings ({previous.Settings}); use a new output folder", Path.Combine(options.OutDir, ShardIndex.FileName));
         var known = (previous?.Shards ?? []).ToDictionary(e => e.File, StringComparer.Ordinal);
         // Owned by the writing side (ShardOutput's callbacks), which rewrites the index after each shard.
         var entries = new List<ShardEntry>(previous?.Shards ?? []);

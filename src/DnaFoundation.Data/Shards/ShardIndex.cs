@@ -26,6 +26,7 @@ public sealed record ShardIndex(
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        AllowDuplicateProperties = false,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
@@ -57,11 +58,27 @@ public sealed record ShardIndex(
         {
             var index = JsonSerializer.Deserialize<ShardIndex>(json, Json) ?? throw new DnaInputException("empty shard index", path);
             if (index.Format != FormatName) throw new DnaInputException($"unknown shard index format '{index.Format}' (expected {FormatName})", path);
+            CheckEntries(index, path);
             return index;
         }
         catch (JsonException e)
         {
             throw new DnaInputException($"not a valid shard index: {e.Message}", path, e.LineNumber + 1, inner: e);
+        }
+    }
+
+    /// <summary>Every list present and every shard a file inside the index's folder (never an absolute or ../ path).</summary>
+    private static void CheckEntries(ShardIndex index, string path)
+    {
+        if (index.Settings is null || index.Shards is null || index.CompleteSplits is null)
+            throw new DnaInputException("shard index lacks settings, shards or complete_splits", path);
+        foreach (var s in index.Shards)
+        {
+            if (s?.Split is null || s.File is null || s.Sha256 is null)
+                throw new DnaInputException("a shard entry lacks split, file or sha256", path);
+            if (s.File.Length == 0 || Path.IsPathRooted(s.File) || s.File.Split('/', '\\').Any(part => part is "" or "." or ".."))
+                throw new DnaInputException($"shard file '{s.File}' is not a path inside the shard folder", path);
+            if (s.Rows < 0 || s.Bytes < 0) throw new DnaInputException($"shard '{s.File}': negative rows or bytes", path);
         }
     }
 
