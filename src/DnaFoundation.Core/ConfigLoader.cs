@@ -17,6 +17,73 @@ public static class ConfigLoader
 {
     public static readonly JsonSerializerOptions Options = CreateOptions();
 
+    /// <summary>
+    /// Reading a config, a key the record cannot do without is required and a null is refused where the record
+    /// has no null: an error naming the key, rather than a record holding nulls that fails later without one.
+    /// </summary>
+    private static readonly JsonSerializerOptions BindOptions = new(Options)
+    {
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    /// <summary>
+    /// JSON as people write it (comments, trailing commas) but never ambiguous: a key given twice is an error
+    /// rather than "last one wins" (or, in a JsonObject, a crash on first access).
+    /// </summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        CommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        AllowDuplicateProperties = false,
+    };
+
+    /// <summary>Parses JSON text read from <paramref name="path"/>; malformed JSON or a duplicated key names the file and line.</summary>
+    public static JsonNode? ParseJson(string text, string path)
+    {
+        try
+        {
+            return JsonNode.Parse(text, documentOptions: DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            // The parser's duplicate-key error has no position and cuts the key short: find both ourselves.
+            if (FindDuplicateKey(text) is var (key, line))
+                throw new DnaInputException($"not valid JSON: duplicate key '{key}'", path, line);
+            throw new DnaInputException($"not valid JSON: {e.Message}", path, (e.LineNumber ?? 0) + 1);
+        }
+    }
+
+    /// <summary>The first key given twice in one object, with the 1-based line of its second occurrence.</summary>
+    private static (string Key, long Line)? FindDuplicateKey(string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var open = new Stack<HashSet<string>?>();            // keys seen per open object; null for an array
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject: open.Push(new HashSet<string>(StringComparer.Ordinal)); break;
+                    case JsonTokenType.StartArray: open.Push(null); break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray: open.Pop(); break;
+                    case JsonTokenType.PropertyName:
+                        var key = reader.GetString()!;
+                        if (open.Peek() is { } keys && !keys.Add(key))
+                            return (key, 1 + bytes.AsSpan(0, (int)reader.TokenStartIndex).Count((byte)'\n'));
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // malformed before any duplicate: the parser's own message stands
+        }
+        return null;
+    }
+
     private static JsonSerializerOptions CreateOptions()
     {
         var options = new JsonSerializerOptions
@@ -24,6 +91,7 @@ public static class ConfigLoader
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             ReadCommentHandling = JsonCommentHandling.Skip,
             AllowTrailingCommas = true,
+            AllowDuplicateProperties = false,
             WriteIndented = true,
             PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         };
@@ -34,15 +102,7 @@ public static class ConfigLoader
     public static T Load<T>(string path, IEnumerable<string>? overrides = null)
     {
         if (!System.IO.File.Exists(path)) throw new DnaInputException("config file not found", path);
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(System.IO.File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new DnaInputException($"not valid JSON: {e.Message}", path, e.LineNumber + 1);
-        }
+        var node = ParseJson(System.IO.File.ReadAllText(path), path);
         if (node is not JsonObject obj) throw new DnaInputException("a config must be a JSON object", path);
         return Bind<T>(obj, path, overrides);
     }
@@ -56,7 +116,7 @@ public static class ConfigLoader
         T? value;
         try
         {
-            value = obj.Deserialize<T>(Options);
+            value = obj.Deserialize<T>(BindOptions);
         }
         catch (JsonException e)
         {

@@ -19,12 +19,34 @@ public class DnaInputException : Exception
         ByteOffset = byteOffset;
     }
 
-    private static string Compose(string message, string? file, long? line, long? byteOffset)
+    /// <summary>
+    /// One line whatever the input held: messages quote names and text from the file, so control characters
+    /// (a line break inside a quoted JSON token, a stray byte in a FASTA header) are written as escapes.
+    /// </summary>
+    private static string Compose(string message, string? file, long? line, long? byteOffset) =>
+        OneLine(Locate(message, file, line, byteOffset));
+
+    private static string Locate(string message, string? file, long? line, long? byteOffset)
     {
         if (file is null) return message;
         var where = file;
         if (line is not null) where += $":{line}";
         if (byteOffset is not null) where += $" (byte {byteOffset})";
         return $"{where}: {message}";
+    }
+
+    private static string OneLine(string text)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (c == '\n') sb.Append("\\n");
+            else if (c == '\r') sb.Append("\\r");
+            else if (c == '\t') sb.Append(c);
+            else if (char.IsControl(c)) sb.Append($"\\x{(int)c:x2}");
+            else sb.Append(c);
+        }
+        return sb.ToString();
     }
 }

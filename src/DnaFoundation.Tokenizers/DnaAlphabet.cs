@@ -155,19 +155,24 @@ public static class DnaAlphabet
 
     // ---- reverse complement -------------------------------------------------------------------------------------
 
-    private static readonly char[] ComplementTable = BuildComplement();
+    // The one IUPAC complement table of the code base (FASTA windows, tokenizers and variant scoring all use it):
+    // R↔Y, K↔M, B↔V, D↔H; S, W, N are their own; U (RNA) pairs with A. Case is kept, so soft-masking survives.
+    private const string ComplementFrom = "ACGTURYSWKMBDHVN", ComplementTo = "TGCAAYRSWMKVHDBN";
+    private static readonly byte[] ComplementTable = BuildComplement();
 
-    private static char[] BuildComplement()
+    private static byte[] BuildComplement()
     {
-        var t = new char[128];
-        const string from = "ACGTNRYKMSWBDHV", to = "TGCANYRMKSWVHDB";
-        for (int i = 0; i < from.Length; i++)
+        var t = new byte[256];
+        for (int i = 0; i < ComplementFrom.Length; i++)
         {
-            t[from[i]] = to[i];
-            t[char.ToLowerInvariant(from[i])] = char.ToLowerInvariant(to[i]);
+            t[ComplementFrom[i]] = (byte)ComplementTo[i];
+            t[char.ToLowerInvariant(ComplementFrom[i])] = (byte)char.ToLowerInvariant(ComplementTo[i]);
         }
         return t;
     }
+
+    /// <summary>The IUPAC complement of an ASCII base, either case (kept); 0 for a byte that is not an IUPAC base.</summary>
+    public static byte Complement(byte b) => ComplementTable[b];
 
     /// <summary>
     /// Reverse complement with IUPAC complements (R↔Y, K↔M, B↔V, D↔H; S, W, N are their own), keeping case so
@@ -181,8 +186,9 @@ public static class DnaAlphabet
         for (int i = 0; i < n; i++)
         {
             char c = dna[i];
-            char r = c < 128 ? t[c] : '\0';
-            if (r == '\0') throw InvalidCharacter(c, i, sequenceName, null);
+            char r = c < 128 ? (char)t[c] : '\0';
+            // U has a complement in the table (FASTA windows of RNA-bearing files), but it is not DNA input here.
+            if (r == '\0' || (c | 0x20) == 'u') throw InvalidCharacter(c, i, sequenceName, null);
             destination[n - 1 - i] = r;
         }
     }

@@ -9,9 +9,9 @@ namespace DnaFoundation.Tokenizers;
 /// <summary>
 /// A tokenizer for raw DNA. It is a <see cref="Tokenizer"/> (so <c>EncodeToIds</c>, <c>EncodeToTokens</c> with
 /// offsets and <c>Decode</c> work as .NET users expect, special tokens included by default), and adds the DNA
-/// fast path <see cref="Encode"/>: no per-token strings, base offsets, soft-mask flags, attention mask,
+/// fast path <see cref="Encode(ReadOnlySpan{char}, EncodeOptions?)"/>: no per-token strings, base offsets, soft-mask flags, attention mask,
 /// truncation and padding.
-/// <para>Pipeline: characters → base codes (<see cref="DnaAlphabet.Normalize"/>: case folded, soft-mask noted,
+/// <para>Pipeline: characters → base codes (<c>DnaAlphabet.Normalize</c>: case folded, soft-mask noted,
 /// ambiguity codes handled by <see cref="AmbiguousBases"/>, anything else rejected) → the family's
 /// <see cref="EncodeCore"/> → special tokens, truncation, padding (here, once for all families).</para>
 /// </summary>
@@ -24,20 +24,46 @@ public abstract class DnaTokenizer : Tokenizer
         AmbiguousBases = ambiguousBases;
     }
 
+    /// <summary>Every token and its id, in the order of the published vocabulary file.</summary>
     public TokenVocabulary Vocabulary { get; }
 
+    /// <summary>The ids of the special tokens: padding, mask, unknown, and the prefix/suffix each encoding is framed with.</summary>
     public SpecialTokens Special { get; }
 
+    /// <summary>What an IUPAC ambiguity code (R, Y, …) becomes when encoding: N, a random base or an error.</summary>
     public AmbiguousBasePolicy AmbiguousBases { get; }
 
+    /// <summary>Ids are 0 … VocabSize − 1: the model's embedding rows.</summary>
     public int VocabSize => Vocabulary.Count;
 
+    /// <summary>The longest input (special tokens included) the tokenizer's files declare (<c>model_max_length</c>, <c>max_len</c>); null when they say nothing.</summary>
+    public int? ModelMaxLength { get; internal set; }
+
+    /// <summary>
+    /// The highest id an encoding can hold: content tokens, the framing special tokens, padding, mask and unknown.
+    /// Special tokens that are never emitted (NT-v1's &lt;eos&gt; and &lt;bos&gt;, beyond its 4,105 embedding rows) do not count.
+    /// </summary>
+    public int HighestEmittedId
+    {
+        get
+        {
+            int max = new[] { Special.Pad, Special.Mask, Special.Unk }.Concat(Special.Prefix).Concat(Special.Suffix).Max();
+            for (int id = VocabSize - 1; id > max; id--)
+                if (!IsSpecial(id)) return id;
+            return max;
+        }
+    }
+
+    /// <summary>The id masked positions get in MLM training and masked-marginal scoring.</summary>
     public int MaskId => Special.Mask;
 
+    /// <summary>The id padding positions hold (the attention mask is 0 there).</summary>
     public int PadId => Special.Pad;
 
+    /// <summary>The id of a token the vocabulary does not have (a k-mer with N under the NT and DNABERT vocabularies).</summary>
     public int UnkId => Special.Unk;
 
+    /// <summary>True for padding, mask, unknown, framing and other special tokens: ids that stand for no bases of their own.</summary>
     public bool IsSpecial(int id) => Vocabulary.IsSpecial(id);
 
     /// <summary>
@@ -149,6 +175,7 @@ public abstract class DnaTokenizer : Tokenizer
     public int EncodeIds(ReadOnlySpan<char> dna, Span<int> destination, EncodeOptions? options = null) =>
         EncodeIdsAny(MemoryMarshal.Cast<char, ushort>(dna), destination, options);
 
+    /// <summary>As <see cref="EncodeIds(ReadOnlySpan{char}, Span{int}, EncodeOptions?)"/>, for ASCII bytes.</summary>
     public int EncodeIds(ReadOnlySpan<byte> asciiDna, Span<int> destination, EncodeOptions? options = null) =>
         EncodeIdsAny(asciiDna, destination, options);
 
@@ -236,6 +263,7 @@ public abstract class DnaTokenizer : Tokenizer
     private static int Total(int real, EncodeOptions options) =>
         options.PadToMaxLength && options.MaxLength is int m ? Math.Max(m, real) : real;
 
+    /// <summary>As <see cref="Encode(ReadOnlySpan{char}, EncodeOptions?)"/>, for a string.</summary>
     public DnaEncoding Encode(string dna, EncodeOptions? options = null) => Encode(dna.AsSpan(), options);
 
     /// <summary>Encodes many sequences (in parallel when <paramref name="maxParallelism"/> &gt; 1), results in input order.</summary>
@@ -324,6 +352,7 @@ public abstract class DnaTokenizer : Tokenizer
         return sb.ToString();
     }
 
+    /// <summary>As <see cref="Decode(IEnumerable{int})"/>, into a caller's buffer (the Microsoft.ML.Tokenizers contract).</summary>
     public override System.Buffers.OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
     {
         var list = ids as IReadOnlyList<int> ?? ids.ToList();

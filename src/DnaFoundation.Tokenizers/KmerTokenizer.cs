@@ -18,7 +18,12 @@ public sealed class KmerTokenizer : DnaTokenizer
     private readonly int[] kmerIds; // base-4 code (A=0 C=1 G=2 T=3, first base most significant) → id
 
     public KmerTokenizer(TokenVocabulary vocabulary, int k, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, string? source = null)
-        : base(vocabulary, DnabertSpecialIds(vocabulary, source), ambiguousBases)
+        : this(vocabulary, k, DnabertSpecialIds(vocabulary, HfTokenizerSettings.None, source), ambiguousBases, source)
+    {
+    }
+
+    private KmerTokenizer(TokenVocabulary vocabulary, int k, SpecialTokens special, AmbiguousBasePolicy ambiguousBases, string? source)
+        : base(vocabulary, special, ambiguousBases)
     {
         if (k is < 1 or > 12) throw new ArgumentOutOfRangeException(nameof(k), "k must be 1..12");
         K = k;
@@ -40,19 +45,27 @@ public sealed class KmerTokenizer : DnaTokenizer
         return new KmerTokenizer(new TokenVocabulary(tokens, DnabertSpecials), k, ambiguousBases);
     }
 
-    /// <summary>Loads a DNABERT vocab.txt; k is the length of its non-special tokens.</summary>
-    public static KmerTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    /// <summary>
+    /// Loads a DNABERT vocab.txt; k is the length of its non-special tokens. The special tokens are DNABERT's unless
+    /// <paramref name="settings"/> (the directory's special_tokens_map.json / tokenizer_config.json) names others.
+    /// </summary>
+    public static KmerTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, HfTokenizerSettings? settings = null)
     {
+        settings ??= HfTokenizerSettings.None;
         var tokens = TokenVocabulary.ReadVocabTxt(path);
-        var kmers = tokens.Where(t => !DnabertSpecials.Contains(t)).ToList();
+        var specials = DnabertSpecials.Concat(HfTokenizerSettings.Roles.Select(r => settings.Token(r, null)).OfType<string>()).ToHashSet(StringComparer.Ordinal);
+        var kmers = tokens.Where(t => !specials.Contains(t)).ToList();
         if (kmers.Count == 0 || kmers.Any(t => t.Length != kmers[0].Length))
             throw new DnaInputException("not a DNABERT k-mer vocabulary: its non-special tokens differ in length", path);
-        return new KmerTokenizer(new TokenVocabulary(tokens, DnabertSpecials, path), kmers[0].Length, ambiguousBases, path);
+        if (kmers[0].Length > 12) throw new DnaInputException($"not a DNABERT k-mer vocabulary: {kmers[0].Length}-character tokens (k-mers of 1..12 bases)", path);
+        var vocabulary = new TokenVocabulary(tokens, specials, path);
+        return new KmerTokenizer(vocabulary, kmers[0].Length, DnabertSpecialIds(vocabulary, settings, path), ambiguousBases, path);
     }
 
-    private static SpecialTokens DnabertSpecialIds(TokenVocabulary v, string? source) => new(
-        Unk: v.Require("[UNK]", source), Pad: v.Require("[PAD]", source), Mask: v.Require("[MASK]", source),
-        Cls: v.Require("[CLS]", source), Sep: v.Require("[SEP]", source));
+    private static SpecialTokens DnabertSpecialIds(TokenVocabulary v, HfTokenizerSettings s, string? source) => new(
+        Unk: SpecialIds.Require(v, s, "unk_token", "[UNK]", source), Pad: SpecialIds.Require(v, s, "pad_token", "[PAD]", source),
+        Mask: SpecialIds.Require(v, s, "mask_token", "[MASK]", source),
+        Cls: SpecialIds.Find(v, s, "cls_token", "[CLS]", source), Sep: SpecialIds.Find(v, s, "sep_token", "[SEP]", source));
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);
 

@@ -20,7 +20,12 @@ public sealed class NtKmerTokenizer : DnaTokenizer
     private readonly int[] singleIds; // code 0..4 → id of "A" "C" "G" "T" "N"
 
     public NtKmerTokenizer(TokenVocabulary vocabulary, int k, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, string? source = null)
-        : base(vocabulary, NtSpecialIds(vocabulary, source), ambiguousBases)
+        : this(vocabulary, k, NtSpecialIds(vocabulary, HfTokenizerSettings.None, source), ambiguousBases, source)
+    {
+    }
+
+    private NtKmerTokenizer(TokenVocabulary vocabulary, int k, SpecialTokens special, AmbiguousBasePolicy ambiguousBases, string? source)
+        : base(vocabulary, special, ambiguousBases)
     {
         if (k is < 2 or > 12) throw new ArgumentOutOfRangeException(nameof(k), "k must be 2..12");
         K = k;
@@ -41,20 +46,28 @@ public sealed class NtKmerTokenizer : DnaTokenizer
         return new NtKmerTokenizer(new TokenVocabulary(tokens, NtSpecials), k, ambiguousBases);
     }
 
-    /// <summary>Loads an NT vocab.txt; k is the length of its longest tokens.</summary>
-    public static NtKmerTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    /// <summary>
+    /// Loads an NT vocab.txt (v2's order, or v1's with &lt;eos&gt; &lt;bos&gt; last); k is the length of its longest
+    /// tokens. As HF's EsmTokenizer: &lt;cls&gt; in front, and &lt;eos&gt; behind only when <paramref name="settings"/>
+    /// names an eos token (NT's files say <c>"eos_token": null</c> or nothing).
+    /// </summary>
+    public static NtKmerTokenizer FromVocabTxt(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, HfTokenizerSettings? settings = null)
     {
+        settings ??= HfTokenizerSettings.None;
         var tokens = TokenVocabulary.ReadVocabTxt(path);
         int k = tokens.Where(t => !NtSpecials.Contains(t)).Select(t => t.Length).DefaultIfEmpty(0).Max();
         if (k < 2) throw new DnaInputException("not a Nucleotide Transformer vocabulary: no k-mer tokens", path);
-        return new NtKmerTokenizer(new TokenVocabulary(tokens, NtSpecials, path), k, ambiguousBases, path);
+        if (k > 12) throw new DnaInputException($"not a Nucleotide Transformer vocabulary: a {k}-character token (k-mers of 2..12 bases)", path);
+        var vocabulary = new TokenVocabulary(tokens, NtSpecials, path);
+        return new NtKmerTokenizer(vocabulary, k, NtSpecialIds(vocabulary, settings, path), ambiguousBases, path);
     }
 
-    private static SpecialTokens NtSpecialIds(TokenVocabulary v, string? source)
+    private static SpecialTokens NtSpecialIds(TokenVocabulary v, HfTokenizerSettings s, string? source)
     {
-        int cls = v.Require("<cls>", source);
-        return new SpecialTokens(Unk: v.Require("<unk>", source), Pad: v.Require("<pad>", source), Mask: v.Require("<mask>", source),
-            Cls: cls, Sep: null, Bos: v.Find("<bos>"), Eos: v.Find("<eos>"));
+        int? cls = SpecialIds.Find(v, s, "cls_token", "<cls>", source);
+        int? eos = s.Token("eos_token", null) is null ? null : SpecialIds.Find(v, s, "eos_token", null, source);
+        return new SpecialTokens(Unk: SpecialIds.Require(v, s, "unk_token", "<unk>", source), Pad: SpecialIds.Require(v, s, "pad_token", "<pad>", source),
+            Mask: SpecialIds.Require(v, s, "mask_token", "<mask>", source), Cls: cls, Sep: eos, Bos: v.Find("<bos>"), Eos: eos ?? v.Find("<eos>"));
     }
 
     public override void Save(string path) => Vocabulary.WriteVocabTxt(path);

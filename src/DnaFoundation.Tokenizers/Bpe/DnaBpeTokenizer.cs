@@ -44,7 +44,9 @@ public sealed class DnaBpeTokenizer : DnaTokenizer
     public bool FuseUnk { get; }
 
     /// <summary>Loads a Hugging Face tokenizer.json with a BPE model (e.g. DNABERT-2's).</summary>
-    public static DnaBpeTokenizer FromHfJson(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN)
+    /// <param name="settings">The directory's special_tokens_map.json / tokenizer_config.json: tokens they name for
+    /// padding, masking and unknown bases win over the usual names.</param>
+    public static DnaBpeTokenizer FromHfJson(string path, AmbiguousBasePolicy ambiguousBases = AmbiguousBasePolicy.MapToN, HfTokenizerSettings? settings = null)
     {
         var hf = HfTokenizerJson.Read(path);
         var vocab = new TokenVocabulary(hf.Tokens, hf.SpecialTokens, path);
@@ -52,6 +54,16 @@ public sealed class DnaBpeTokenizer : DnaTokenizer
             vocab.TryGetId(m.Left, out int l) ? l : throw new DnaInputException($"merges[{i}]: '{m.Left}' is not in the vocabulary", path),
             vocab.TryGetId(m.Right, out int r) ? r : throw new DnaInputException($"merges[{i}]: '{m.Right}' is not in the vocabulary", path))).ToList();
         var special = Specials(vocab, hf.UnkToken, hf.Prefix, hf.Suffix, path);
+        if (settings is not null)
+        {
+            // The post-processor template frames the sequence; the tokenizer files say which tokens pad and mask.
+            string? dir = Path.GetDirectoryName(path);
+            special = special with
+            {
+                Pad = SpecialIds.Find(vocab, settings, "pad_token", null, dir) ?? special.Pad,
+                Mask = SpecialIds.Find(vocab, settings, "mask_token", null, dir) ?? special.Mask,
+            };
+        }
         return new DnaBpeTokenizer(vocab, mergeIds, special, ambiguousBases, hf.FuseUnk, hf.IgnoreMerges, path);
     }
 

@@ -22,11 +22,22 @@ internal static class HfTokenizerJson
     public static HfBpeModel Read(string path)
     {
         if (!File.Exists(path)) throw new DnaInputException("tokenizer file not found", path);
-        JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new DnaInputException($"not valid JSON: {e.Message}", path, e.LineNumber + 1); }
+        var root = ConfigLoader.ParseJson(File.ReadAllText(path), path);
         if (root is not JsonObject obj || obj["model"] is not JsonObject model)
             throw new DnaInputException("not a Hugging Face tokenizer.json (no 'model' object)", path);
+        try
+        {
+            return Read(obj, model, path);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A JSON value of another kind where the format has a string, number, object or array (JsonNode's casts).
+            throw new DnaInputException($"not shaped like a Hugging Face tokenizer.json: {e.Message}", path, inner: e);
+        }
+    }
+
+    private static HfBpeModel Read(JsonObject obj, JsonObject model, string path)
+    {
         var type = (string?)model["type"];
         if (type != "BPE") throw new DnaInputException($"model.type is '{type}'; only BPE tokenizer.json files are read (k-mer families use vocab.txt)", path);
         if (obj["normalizer"] is JsonNode norm)
@@ -41,17 +52,17 @@ internal static class HfTokenizerJson
         if (model["vocab"] is not JsonObject vocabObj) throw new DnaInputException("model.vocab is missing", path);
         var byId = new SortedDictionary<int, string>();
         foreach (var (tok, idNode) in vocabObj)
-            if (!byId.TryAdd((int)idNode!, tok)) throw new DnaInputException($"model.vocab: id {(int)idNode!} used twice", path);
+            if (!byId.TryAdd(Id(idNode, $"model.vocab['{tok}']", path), tok)) throw new DnaInputException($"model.vocab: id {idNode} used twice", path);
         var added = new List<string>();
         if (obj["added_tokens"] is JsonArray addedArr)
             foreach (var a in addedArr)
             {
-                int id = (int)a!["id"]!;
-                var content = (string)a["content"]!;
+                int id = Id(a?["id"], "added_tokens[].id", path);
+                var content = Text(a?["content"], "added_tokens[].content", path);
                 if (byId.TryGetValue(id, out var existing) && existing != content)
                     throw new DnaInputException($"added_tokens: id {id} is '{content}' but model.vocab has '{existing}'", path);
                 byId[id] = content;
-                if ((bool?)a["special"] == true) added.Add(content);
+                if ((bool?)a!["special"] == true) added.Add(content);
             }
         var tokens = new List<string>(byId.Count);
         foreach (var (id, tok) in byId)
@@ -64,7 +75,7 @@ internal static class HfTokenizerJson
         if (model["merges"] is JsonArray mergeArr)
             foreach (var m in mergeArr)
             {
-                if (m is JsonArray pair && pair.Count == 2) merges.Add(((string)pair[0]!, (string)pair[1]!));
+                if (m is JsonArray pair && pair.Count == 2) merges.Add((Text(pair[0], "model.merges[][0]", path), Text(pair[1], "model.merges[][1]", path)));
                 else if (m is JsonValue sv && sv.TryGetValue<string>(out var str) && str.Split(' ') is [var l, var r]) merges.Add((l, r));
                 else throw new DnaInputException($"model.merges[{merges.Count}] = {m?.ToJsonString()} is not a pair", path);
             }
@@ -74,6 +85,15 @@ internal static class HfTokenizerJson
         return new HfBpeModel(tokens, merges, added, unkToken, (bool?)model["fuse_unk"] ?? false, (bool?)model["ignore_merges"] ?? false, prefix, suffix);
     }
 
+    /// <summary>A token id: an integer that fits an int (a float, a string or null is named, not cast).</summary>
+    private static int Id(JsonNode? node, string what, string path) =>
+        node is JsonValue v && v.TryGetValue<int>(out var id) ? id
+            : throw new DnaInputException($"{what} = {node?.ToJsonString() ?? "null"} is not an integer id", path);
+
+    private static string Text(JsonNode? node, string what, string path) =>
+        node is JsonValue v && v.TryGetValue<string>(out var text) ? text
+            : throw new DnaInputException($"{what} = {node?.ToJsonString() ?? "null"} is not a string", path);
+
     private static (List<string> Prefix, List<string> Suffix) ReadTemplate(JsonNode? post, string path)
     {
         List<string> prefix = [], suffix = [];
@@ -82,18 +102,18 @@ internal static class HfTokenizerJson
         {
             case "TemplateProcessing":
                 bool seen = false;
-                foreach (var piece in post["single"]!.AsArray())
+                foreach (var piece in (post["single"] ?? throw new DnaInputException("post_processor.single is missing", path)).AsArray())
                 {
-                    if (piece!["Sequence"] is not null) { seen = true; continue; }
-                    var special = (string)piece["SpecialToken"]!["id"]!;
-                    var toks = post["special_tokens"]?[special]?["tokens"]?.AsArray().Select(t => (string)t!).ToList() ?? [special];
+                    if (piece?["Sequence"] is not null) { seen = true; continue; }
+                    var special = Text(piece?["SpecialToken"]?["id"], "post_processor.single[].SpecialToken.id", path);
+                    var toks = post["special_tokens"]?[special]?["tokens"]?.AsArray().Select(t => Text(t, $"post_processor.special_tokens['{special}'].tokens[]", path)).ToList() ?? [special];
                     (seen ? suffix : prefix).AddRange(toks);
                 }
                 return (prefix, suffix);
             case "BertProcessing":
             case "RobertaProcessing":
-                prefix.Add((string)post["cls"]![0]!);
-                suffix.Add((string)post["sep"]![0]!);
+                prefix.Add(Text(post["cls"]?[0], "post_processor.cls[0]", path));
+                suffix.Add(Text(post["sep"]?[0], "post_processor.sep[0]", path));
                 return (prefix, suffix);
             default:
                 throw new DnaInputException($"post_processor '{(string?)post["type"]}' is not supported (expected TemplateProcessing, BertProcessing or null)", path);
