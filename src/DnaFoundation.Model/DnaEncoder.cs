@@ -26,7 +26,7 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
         layer = new ModuleList<EncoderLayer>();
         for (int i = 0; i < config.HiddenGroups * config.InnerGroupNum; i++)
             layer.Add(new EncoderLayer(config, Numerics, device));
-        if (config.LayerNormPlacement == NormPlacement.Pre)
+        if (config.HasFinalLayerNorm)
             final_norm = new Norm(config.HiddenSize, config.LayerNormEps, Numerics, device);
         if (config.PositionEmbeddingType == PositionScheme.Alibi)
             alibi = new AlibiCache(config.NumAttentionHeads);
@@ -42,6 +42,15 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
     public Numerics Numerics { get; }
 
     public Embeddings Embeddings => embeddings;
+
+    /// <summary>
+    /// When on, every forward asks libtorch which attention kernel each layer's fast path takes
+    /// (<see cref="ObservedAttentionKernels"/>); a diagnostic for benchmarks and the GPU report, off by default.
+    /// </summary>
+    public bool ObserveAttentionKernels { get; set; }
+
+    /// <summary>The kernels the last forward's layers took, in layer order (empty unless <see cref="ObserveAttentionKernels"/>).</summary>
+    public IReadOnlyList<Runtime.AttentionKernel> ObservedAttentionKernels { get; private set; } = [];
 
     /// <summary>(B, T) int64 ids and optional (B, T) mask (1 = token, 0 = padding) → (B, T, hidden).</summary>
     public override Tensor forward(Tensor inputIds, Tensor? attentionMask) => Run(inputIds, attentionMask).LastHiddenState;
@@ -60,6 +69,7 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
         var ctx = BuildContext(attentionMask, inputIds.shape[1], x.dtype, x.device, probabilities, scope);
         var hidden = new List<Tensor>();
         if (outputHiddenStates) hidden.Add(x);
+        if (ctx.Kernels is not null) ObservedAttentionKernels = ctx.Kernels;
 
         int perGroup = config.NumHiddenLayers / config.HiddenGroups;
         for (int i = 0; i < config.NumHiddenLayers; i++)
@@ -89,7 +99,9 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
         Tensor? bias = null;
         // The bias is built in the dtype attention computes in, so no layer has to cast it.
         var biasType = Numerics.AttentionInFloat32 && dtype != ScalarType.Float32 ? ScalarType.Float32 : dtype;
-        if (attentionMask is not null && !attentionMask.all().item<bool>())
+        // A mask means padding: callers that know a batch has none (the collators know it on the host) pass no mask.
+        // Checking the mask here (mask.all()) would cost a device-to-host read on every forward.
+        if (attentionMask is not null)
         {
             // Padding keys get the dtype's most negative finite value (as HF): exp() underflows to 0, and a
             // fully padded row stays finite instead of NaN.
@@ -104,7 +116,11 @@ public sealed class DnaEncoder : Module<Tensor, Tensor?, Tensor>
         Tensor? cos = null, sin = null;
         if (config.PositionEmbeddingType == PositionScheme.Rotary)
             (cos, sin) = RotaryEmbedding.Tables(config.HeadDim, length, dtype, device);
-        return new AttentionContext { Bias = bias, RotaryCos = cos, RotarySin = sin, Probabilities = probabilities, ProbabilityScope = scope };
+        return new AttentionContext
+        {
+            Bias = bias, RotaryCos = cos, RotarySin = sin, Probabilities = probabilities, ProbabilityScope = scope,
+            Kernels = ObserveAttentionKernels && probabilities is null ? [] : null,
+        };
     }
 
     protected override void Dispose(bool disposing)

@@ -47,15 +47,52 @@ public sealed class DnaModel : Module<Tensor, Tensor?, ModelOutput>
 
     public TokenHead? TokenHead => token;
 
+    private readonly Dictionary<string, Tensor> storedExtras = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Tensors the loaded checkpoint stored that this architecture never uses (ESM's contact head, a rotary model's
+    /// position table, BERT's pooler or next-sentence head, index buffers), under their Hugging Face names. Kept on
+    /// the CPU, outside the module tree (no optimizer or device move sees them), so saving and export write the
+    /// family's file back whole.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> StoredExtras => storedExtras;
+
+    /// <summary>Takes ownership of <paramref name="tensor"/> as a stored extra (replacing one of the same name).</summary>
+    public void KeepExtra(string name, Tensor tensor)
+    {
+        if (storedExtras.Remove(name, out var old)) old.Dispose();
+        storedExtras[name] = tensor.DetachFromDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var t in storedExtras.Values) t.Dispose();
+            storedExtras.Clear();
+        }
+        base.Dispose(disposing);
+    }
+
     /// <summary>(B, T) int64 ids and optional (B, T) mask → hidden states and every head's logits.</summary>
     public override ModelOutput forward(Tensor inputIds, Tensor? attentionMask) => Run(inputIds, attentionMask);
 
+    /// <summary>
+    /// The full forward. <paramref name="heads"/> names the heads whose logits the caller reads (null: every head the
+    /// model has); the others are skipped and their logits are null. A classifier that still carries its MLM head
+    /// would otherwise compute (B, T, vocab) logits on every inference batch for nothing: with DNABERT's 4,101 6-mers
+    /// that is ≈ 11 % of a 6 × 512 encoder's arithmetic and a 312 MB tensor per 64 × 297 batch.
+    /// </summary>
     public ModelOutput Run(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null,
-        bool outputAttentions = false, bool outputHiddenStates = false)
+        bool outputAttentions = false, bool outputHiddenStates = false, ModelHeads? heads = null)
     {
+        var wanted = heads ?? Heads;
         // No scope of its own: the encoder and each head move exactly their results into the caller's scope.
         var enc = encoder.Run(inputIds, attentionMask, tokenTypeIds, outputAttentions, outputHiddenStates);
         var h = enc.LastHiddenState;
-        return new ModelOutput(enc, mlm?.forward(h), sequence?.forward(h, attentionMask), token?.forward(h));
+        return new ModelOutput(enc,
+            wanted.HasFlag(ModelHeads.MaskedLm) ? mlm?.forward(h) : null,
+            wanted.HasFlag(ModelHeads.Sequence) ? sequence?.forward(h, attentionMask) : null,
+            wanted.HasFlag(ModelHeads.Token) ? token?.forward(h) : null);
     }
 }

@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using DnaFoundation.Core;
+using DnaFoundation.Model.Checkpoints;
 
 namespace DnaFoundation.Model;
 
@@ -28,6 +30,13 @@ public enum FeedForwardKind
     Gelu,
     Geglu,
     Swiglu,
+}
+
+/// <summary>How absolute position ids are counted: 0, 1, 2… (BERT), or ESM's count from <c>padding_idx + 1</c> over non-padding tokens.</summary>
+public enum PositionIds
+{
+    Sequential,
+    AfterPadding,
 }
 
 /// <summary>
@@ -86,6 +95,33 @@ public sealed record EncoderConfig : IValidatableConfig
 
     public bool TieWordEmbeddings { get; init; } = true;
 
+    // ---- what Hugging Face expresses through the model class: explicit here, filled when a published config is read ----
+
+    /// <summary>The checkpoint's parameter names (<see cref="Checkpoints.LayoutNames"/>); null = from <c>model_type</c> and the position scheme.</summary>
+    public CheckpointLayout? CheckpointLayout { get; init; }
+
+    /// <summary>How learned positions are numbered; null = the layout's habit (ESM counts from padding_idx + 1).</summary>
+    public PositionIds? PositionIds { get; init; }
+
+    /// <summary>Bias on the feed-forward's first (gate/up) projection; null = <see cref="FeedForwardBias"/> unless the layout has none (DNABERT-2's <c>gated_layers</c>).</summary>
+    public bool? FeedForwardGateBias { get; init; }
+
+    /// <summary>The MLM head's activation; null = <see cref="HiddenAct"/>, or GELU for ESM (whose <c>lm_head</c> hard-codes it).</summary>
+    [AllowedValues(null, "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish")]
+    public string? MlmActivation { get; init; }
+
+    /// <summary>
+    /// DNABERT (transformers 2.5 fork): <c>BertLMPredictionHead</c> returns <c>decoder(h) + bias</c> while
+    /// <c>decoder.bias</c> is that same bias, so the MLM bias is added twice. True reproduces the published model's logits.
+    /// </summary>
+    public bool MlmBiasAddedTwice { get; init; }
+
+    /// <summary>A LayerNorm after the last block; null = pre-LN layouts that name one have it (ESM's <c>emb_layer_norm_after</c>; GENA-LM's <c>last_layer_norm</c> is off).</summary>
+    public bool? FinalLayerNorm { get; init; }
+
+    /// <summary>Where the model came from when it was read from a published Hugging Face config (kept for <c>model export</c>).</summary>
+    public PublishedSource? Published { get; init; }
+
     /// <summary>Labels of a classification head (HF keys); <see cref="NumLabels"/> wins when both are given.</summary>
     public Dictionary<string, string>? Id2label { get; init; }
     public Dictionary<string, int>? Label2id { get; init; }
@@ -113,14 +149,25 @@ public sealed record EncoderConfig : IValidatableConfig
     [JsonIgnore] public bool IsGated => FeedForward != FeedForwardKind.Gelu;
     [JsonIgnore] public int LabelCount => NumLabels ?? Id2label?.Count ?? 2;
 
-    /// <summary>The checkpoint name layout implied by <see cref="ModelType"/> and the position scheme.</summary>
+    /// <summary>The checkpoint name layout: <see cref="CheckpointLayout"/>, or the one implied by <see cref="ModelType"/> and the position scheme.</summary>
     [JsonIgnore]
-    public CheckpointLayout Layout => ModelType switch
+    public CheckpointLayout Layout => CheckpointLayout ?? ModelType switch
     {
-        "esm" => CheckpointLayout.Esm,
-        "albert" => CheckpointLayout.Albert,
-        _ => PositionEmbeddingType == PositionScheme.Alibi ? CheckpointLayout.MosaicBert : CheckpointLayout.Bert,
+        "esm" => Model.CheckpointLayout.Esm,
+        "albert" => Model.CheckpointLayout.Albert,
+        _ => PositionEmbeddingType == PositionScheme.Alibi ? Model.CheckpointLayout.MosaicBert : Model.CheckpointLayout.Bert,
     };
+
+    [JsonIgnore] public LayoutNames Names => LayoutNames.For(Layout);
+
+    // The explicit fields with the layout's defaults filled in: what the modules read.
+    [JsonIgnore] public PositionIds PositionNumbering => PositionIds ?? Names.PositionIds;
+    [JsonIgnore] public bool HasFeedForwardGateBias => FeedForwardGateBias ?? (FeedForwardBias && Names.FeedForwardGateBias);
+    [JsonIgnore] public string MlmAct => MlmActivation ?? Names.MlmActivation ?? HiddenAct;
+    /// <summary>Tokens one input may hold: the learned table's rows (ESM numbers them from padding_idx + 1), unbounded otherwise.</summary>
+    [JsonIgnore] public int MaxInputTokens => PositionEmbeddingType != PositionScheme.Absolute ? int.MaxValue
+        : PositionNumbering == Model.PositionIds.AfterPadding ? MaxPositionEmbeddings - (PadTokenId ?? 0) - 1 : MaxPositionEmbeddings;
+    [JsonIgnore] public bool HasFinalLayerNorm => FinalLayerNorm ?? (LayerNormPlacement == NormPlacement.Pre && Names.FinalNorm is not null);
 
     public IEnumerable<string> Validate()
     {
@@ -130,20 +177,14 @@ public sealed record EncoderConfig : IValidatableConfig
             yield return $"key 'position_embedding_type': rotary needs an even head size; hidden_size / num_attention_heads = {HeadDim}";
         if (NumHiddenLayers % HiddenGroups != 0)
             yield return $"key 'num_hidden_groups': {HiddenGroups} does not divide num_hidden_layers ({NumHiddenLayers})";
+        if (CheckpointLayout is { } l && LayoutNames.For(l).ModelType != ModelType)
+            yield return $"key 'checkpoint_layout': {JsonNamingPolicy.KebabCaseLower.ConvertName(l.ToString())} names the parameters of model_type '{LayoutNames.For(l).ModelType}', not '{ModelType}'";
         if (ModelType != "albert" && (HiddenGroups != NumHiddenLayers || InnerGroupNum != 1))
             yield return "keys 'num_hidden_groups'/'inner_group_num': cross-layer sharing needs model_type 'albert' (its checkpoint layout names shared groups)";
         if (ModelType != "albert" && EmbeddingSize is int e && e != HiddenSize)
             yield return "key 'embedding_size': a factorized embedding needs model_type 'albert'";
-        if (ModelType == "esm" && LayerNormPlacement != NormPlacement.Pre)
-            yield return "key 'layer_norm_placement': model_type 'esm' is pre-LN";
-        if (ModelType != "esm" && LayerNormPlacement == NormPlacement.Pre)
-            yield return "key 'layer_norm_placement': pre-LN needs model_type 'esm' (its layout names the final LayerNorm)";
-        if (Layout == CheckpointLayout.MosaicBert && FeedForward != FeedForwardKind.Geglu)
-            yield return "key 'feed_forward': the ALiBi BERT layout (DNABERT-2) uses geglu";
-        if (Layout == CheckpointLayout.Albert && IsGated)
-            yield return "key 'feed_forward': the ALBERT layout has an ungated feed-forward";
-        if (Layout == CheckpointLayout.Bert && IsGated)
-            yield return "key 'feed_forward': the BERT layout has an ungated feed-forward; gated units come with the DNABERT-2 (alibi) or ESM layouts";
+        foreach (var problem in Names.Unsupported(this))
+            yield return problem;
         if (TokenDropout && MaskTokenId is null)
             yield return "key 'token_dropout': needs mask_token_id";
         if (PadTokenId is int p && (p < 0 || p >= VocabSize))
@@ -156,6 +197,8 @@ public enum CheckpointLayout
 {
     /// <summary>Hugging Face BERT: DNABERT, GROVER.</summary>
     Bert,
+    /// <summary>Pre-LN BERT as GENA-LM's modeling_bert writes it: <c>pre_attention_ln</c>/<c>post_attention_ln</c> per layer.</summary>
+    BertPreLn,
     /// <summary>MosaicBERT as used by DNABERT-2: fused <c>Wqkv</c>, <c>mlp.gated_layers</c>/<c>mlp.wo</c>.</summary>
     MosaicBert,
     /// <summary>Hugging Face ESM as used by Nucleotide Transformer.</summary>

@@ -22,7 +22,8 @@ public static class ModelFactory
     {
         null => ModelHeads.None,
         DnaMultiTaskArchitecture => ModelHeads.MultiTask,
-        _ when architecture.EndsWith("ForMaskedLM", StringComparison.Ordinal) || architecture.EndsWith("ForPreTraining", StringComparison.Ordinal) => ModelHeads.MaskedLm,
+        // GENA-LM's config spells it "BertForPretraining"; transformers resolves the class through auto_map, so the case is not checked there either.
+        _ when architecture.EndsWith("ForMaskedLM", StringComparison.Ordinal) || architecture.EndsWith("ForPreTraining", StringComparison.OrdinalIgnoreCase) => ModelHeads.MaskedLm,
         _ when architecture.EndsWith("ForSequenceClassification", StringComparison.Ordinal) => ModelHeads.Sequence,
         _ when architecture.EndsWith("ForTokenClassification", StringComparison.Ordinal) => ModelHeads.Token,
         _ when architecture.EndsWith("Model", StringComparison.Ordinal) => ModelHeads.None,
@@ -34,12 +35,7 @@ public static class ModelFactory
     /// <summary>The HF architecture name for a layout and head set (written to config.json).</summary>
     public static string ArchitectureFor(EncoderConfig config, ModelHeads heads)
     {
-        var family = config.Layout switch
-        {
-            CheckpointLayout.Esm => "Esm",
-            CheckpointLayout.Albert => "Albert",
-            _ => "Bert",
-        };
+        var family = config.Names.ClassStem;
         return heads switch
         {
             ModelHeads.None => family + "Model",
@@ -52,11 +48,14 @@ public static class ModelFactory
     }
 
     /// <summary>BERT's initialisation, applied in place.</summary>
-    public static void Initialize(nn.Module model, double std, int? paddingIdx)
+    /// <param name="only">Parameter names to initialise (null = all): what a checkpoint did not provide.</param>
+    public static void Initialize(nn.Module model, double std, int? paddingIdx, IReadOnlyCollection<string>? only = null)
     {
         using var _ = no_grad();
+        bool Wanted(string module) => only is null || only.Any(n => n.StartsWith(module + ".", StringComparison.Ordinal));
         foreach (var (name, m) in model.named_modules())
         {
+            if (!Wanted(name)) continue;
             switch (m)
             {
                 case Linear lin:
@@ -76,6 +75,7 @@ public static class ModelFactory
         }
         foreach (var (name, p) in model.named_parameters())
         {
+            if (only is not null && !only.Contains(name)) continue;
             // Parameters owned directly by our modules (MLM bias, untied decoder) rather than by a Linear.
             if (name.EndsWith("mlm.bias", StringComparison.Ordinal)) p.zero_();
             else if (name.EndsWith("mlm.decoder", StringComparison.Ordinal)) p.normal_(0, std);

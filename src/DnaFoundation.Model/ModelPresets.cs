@@ -25,7 +25,7 @@ public static class ModelPresets
         if (Directory.Exists(nameOrPath)) return ModelDirectory.ReadConfig(nameOrPath, overrides);
         if (File.Exists(nameOrPath)) return HfConfigReader.Read(nameOrPath, overrides);
         if (!Names.Contains(nameOrPath))
-            throw new DnaInputException($"--model '{nameOrPath}' is neither a model directory, a config file, nor a preset; presets: {string.Join(", ", Names)}");
+            throw new DnaInputException($"model '{nameOrPath}' is neither a model directory, a config file, nor a preset; presets: {string.Join(", ", Names)}");
         using var stream = typeof(ModelPresets).Assembly.GetManifestResourceStream(ResourcePrefix + nameOrPath + ".json")!;
         var obj = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }) as JsonObject
             ?? throw new InvalidOperationException($"preset {nameOrPath} is not a JSON object");

@@ -22,7 +22,7 @@ public static class ModelSummary
     public static long CheckpointParameterCount(EncoderConfig config, ModelHeads heads)
     {
         long extra = 0;
-        if (config.Layout == CheckpointLayout.Esm)
+        if (config.Names.ModelType == "esm")
         {
             if (config.PositionEmbeddingType != PositionScheme.Absolute) extra += (long)config.MaxPositionEmbeddings * config.HiddenSize;
             extra += (long)config.NumHiddenLayers * config.NumAttentionHeads + 1;

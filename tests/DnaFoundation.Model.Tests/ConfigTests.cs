@@ -29,7 +29,7 @@ public sealed class ConfigTests
         Assert.False(c.TieWordEmbeddings);
         Assert.Equal(22, c.NumHiddenLayers);
         // The same architecture as our preset.
-        Assert.Equal(ModelPresets.Load("nt-v2-100m") with { Architectures = null }, c with { Architectures = null });
+        Assert.Equal(ModelPresets.Load("nt-v2-100m") with { Architectures = null }, c with { Architectures = null, Published = null });
     }
 
     [Fact]
@@ -46,6 +46,38 @@ public sealed class ConfigTests
         File.WriteAllText(path, """{"model_type": "bert", "position_embedding_type": "relative_key"}""");
         e = Assert.Throws<DnaInputException>(() => HfConfigReader.Read(path));
         Assert.Contains("relative_key", e.Message);
+    }
+
+    [Fact]
+    public void Published_configs_ignore_what_transformers_writes_and_refuse_what_changes_the_architecture()
+    {
+        using var dir = new TempDir("policy");
+        var path = dir.File("config.json");
+        // A transformers 4.x BERT config with serialisation, generation and fork keys: read, those listed as ignored.
+        File.WriteAllText(path, """
+            {"architectures": ["BertForMaskedLM"], "model_type": "bert", "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+             "intermediate_size": 64, "vocab_size": 69, "transformers_version": "4.44.0", "torch_dtype": "float32", "_name_or_path": "x",
+             "_attn_implementation_autoset": true, "num_beams": 1, "temperature": 1.0, "chunk_size_feed_forward": 0, "is_decoder": false,
+             "pruned_heads": {}, "tie_encoder_decoder": false, "output_past": true, "classifier_dropout": null}
+            """);
+        var c = HfConfigReader.Read(path);
+        Assert.Equal(PublishedFamily.Bert, c.Published!.Family);
+        Assert.Equal(["transformers_version", "torch_dtype", "_name_or_path", "_attn_implementation_autoset", "num_beams", "temperature",
+            "chunk_size_feed_forward", "is_decoder", "pruned_heads", "tie_encoder_decoder", "output_past"], HfConfigReader.IgnoredKeys(c.Published.Config));
+
+        foreach (var (key, value) in new[] { ("is_decoder", "true"), ("add_cross_attention", "true"), ("pruned_heads", """{"0": [1]}"""), ("is_encoder_decoder", "true") })
+        {
+            File.WriteAllText(path, $$"""{"model_type": "bert", "hidden_size": 32, "num_attention_heads": 4, "{{key}}": {{value}}}""");
+            var e = Assert.Throws<DnaInputException>(() => HfConfigReader.Read(path));
+            Assert.Contains($"key '{key}'", e.Message);
+            Assert.Contains("not implemented", e.Message);
+        }
+        File.WriteAllText(path, """{"model_type": "bert", "hidden_size": 32, "num_attention_heads": 4, "rotary_interleaved": true}""");
+        var unknown = Assert.Throws<DnaInputException>(() => HfConfigReader.Read(path));
+        Assert.Contains("key 'rotary_interleaved' is neither one transformers writes nor one this tool implements", unknown.Message);
+        // Our own configs stay strict: a transformers key in one of ours is an unknown key.
+        File.WriteAllText(path, """{"model_type": "bert", "feed_forward": "gelu", "layer_norm_placement": "post", "transformers_version": "4.44.0"}""");
+        Assert.Contains("unknown key 'transformers_version'", Assert.Throws<DnaInputException>(() => HfConfigReader.Read(path)).Message);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class ParityTests
             Assert.Contains(report.Ignored, i => i.StartsWith("esm.embeddings.position_embeddings.weight", StringComparison.Ordinal));
     }
 
-    private static void AssertClose(Tensor expected, Tensor actual, Tensor keep, string what)
+    internal static void AssertClose(Tensor expected, Tensor actual, Tensor keep, string what)
     {
         Assert.Equal(expected.shape, actual.shape);
         var rows = keep.unsqueeze(-1).expand_as(actual);

@@ -30,6 +30,8 @@ public static class Safetensors
     public static string DtypeName(ScalarType t) =>
         Dtypes.FirstOrDefault(kv => kv.Value.Type == t).Key ?? throw new ArgumentException($"dtype {t} cannot be stored in safetensors");
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static Header ReadHeader(string path)
     {
         if (!File.Exists(path)) throw new DnaInputException("safetensors file not found", path);
@@ -50,7 +52,12 @@ public static class Safetensors
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new DnaInputException("safetensors header is not a JSON object", path, byteOffset: 8);
+            var text = StrictUtf8.GetString(json);
+            root = JsonNode.Parse(text, documentOptions: ConfigLoader.DocumentOptions) as JsonObject ?? throw new DnaInputException("safetensors header is not a JSON object", path, byteOffset: 8);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new DnaInputException("safetensors header is not UTF-8 text", path, byteOffset: 8 + e.Index);
         }
         catch (JsonException e)
         {
@@ -112,40 +119,124 @@ public static class Safetensors
     /// <summary>Reads the tensors whose names pass <paramref name="want"/>.</summary>
     public static Dictionary<string, Tensor> Load(string path, Func<string, bool> want)
     {
-        using var fs = File.OpenRead(path);
-        var header = ReadHeader(fs, path);
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        byte[] buffer = [];
-        foreach (var e in header.Entries)
+        using var file = Open(path);
+        return file.Names.Where(want).ToDictionary(n => n, file.Read, StringComparer.Ordinal);
+    }
+
+    /// <summary>Opens a file for reading tensors one at a time (the header is checked now, data is read on demand).</summary>
+    public static ITensorFile Open(string path)
+    {
+        if (!File.Exists(path)) throw new DnaInputException("safetensors file not found", path);
+        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
+        try
         {
-            if (!want(e.Name)) continue;
-            int length = checked((int)(e.End - e.Begin));
-            if (buffer.Length < length) buffer = new byte[length];
-            fs.Position = header.DataStart + e.Begin;
-            fs.ReadExactly(buffer, 0, length);
-            var t = empty(e.Shape, Dtypes[e.Dtype].Type);
-            if (length > 0) buffer.AsSpan(0, length).CopyTo(t.bytes);
-            result[e.Name] = t;
+            return new SafetensorsFile(fs, ReadHeader(fs, path), path);
         }
-        return result;
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads each tensor straight from the file into the tensor's own memory: no staging buffer, nothing kept after
+    /// the call, so loading a model costs the model's size plus the one tensor in flight.
+    /// </summary>
+    private sealed class SafetensorsFile(FileStream fs, Header header, string path) : ITensorFile
+    {
+        private readonly Dictionary<string, Entry> entries = header.Entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
+
+        public string Path => path;
+
+        public IReadOnlyList<string> Names { get; } = [.. header.Entries.Select(e => e.Name)];
+
+        public TensorMeta Meta(string name) => new(Dtypes[entries[name].Dtype].Type, entries[name].Shape);
+
+        public Tensor Read(string name)
+        {
+            var e = entries[name];
+            var t = empty(e.Shape, Dtypes[e.Dtype].Type);
+            try
+            {
+                fs.Position = header.DataStart + e.Begin;
+                ReadInto(fs, t, path);
+                return t;
+            }
+            catch
+            {
+                t.Dispose();
+                throw;
+            }
+        }
+
+        public bool TryReadInto(string name, Tensor destination)
+        {
+            var e = entries[name];
+            if (!Fits(destination, Dtypes[e.Dtype].Type, e.End - e.Begin)) return false;
+            fs.Position = header.DataStart + e.Begin;
+            ReadInto(fs, destination, path);
+            return true;
+        }
+
+        public void Dispose() => fs.Dispose();
+    }
+
+    /// <summary>True when <paramref name="t"/> can take <paramref name="bytes"/> of <paramref name="dtype"/> straight into its memory.</summary>
+    internal static bool Fits(Tensor t, ScalarType dtype, long bytes) =>
+        t.device_type == DeviceType.CPU && t.dtype == dtype && t.is_contiguous() && t.storage_offset() == 0 && t.numel() * t.ElementSize == bytes;
+
+    /// <summary>Fills a new contiguous CPU tensor from <paramref name="stream"/> (in pieces under 2 GiB: a span's limit).</summary>
+    internal static void ReadInto(Stream stream, Tensor t, string path)
+    {
+        long total = t.numel() * t.ElementSize;
+        if (total == 0) return;
+        if (total <= int.MaxValue)
+        {
+            TensorFiles.ReadExactly(stream, t.bytes, path);
+            return;
+        }
+        using var flat = t.view(-1);
+        long per = (1L << 30) / t.ElementSize;
+        for (long start = 0; start < flat.shape[0]; start += per)
+        {
+            using var piece = flat.narrow(0, start, Math.Min(per, flat.shape[0] - start));
+            TensorFiles.ReadExactly(stream, piece.bytes, path);
+        }
     }
 
     /// <summary>Writes <paramref name="tensors"/> (any device; written little-endian, contiguous) atomically: temp file, then rename.</summary>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var items = tensors.ToList();
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (k, v) in items) byName[k] = v;
+        Save(path, [.. items.Select(kv => (kv.Key, new TensorMeta(kv.Value.dtype, kv.Value.shape)))], name => byName[name], disposeRead: false, metadata);
+    }
+
+    /// <summary>Copies every tensor of <paramref name="source"/> into a safetensors file, one tensor in memory at a time.</summary>
+    public static void Save(string path, ITensorFile source, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, [.. source.Names.Select(n => (n, source.Meta(n)))], source.Read, disposeRead: true, metadata);
+
+    /// <summary>
+    /// Writes the header from <paramref name="entries"/>, then each tensor as <paramref name="read"/> gives it (disposed
+    /// after writing when <paramref name="disposeRead"/>), atomically: temp file, then rename.
+    /// </summary>
+    public static void Save(string path, IReadOnlyList<(string Name, TensorMeta Meta)> entries, Func<string, Tensor> read, bool disposeRead,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var header = new JsonObject();
         var meta = new JsonObject { ["format"] = "pt" };
         foreach (var (k, v) in metadata ?? new Dictionary<string, string>()) meta[k] = v;
         header["__metadata__"] = meta;
         long offset = 0;
-        foreach (var (name, t) in items)
+        foreach (var (name, m) in entries)
         {
-            long bytes = t.numel() * t.ElementSize;
+            long bytes = m.Numel * Dtypes[DtypeName(m.Dtype)].Size;
             header[name] = new JsonObject
             {
-                ["dtype"] = DtypeName(t.dtype),
-                ["shape"] = new JsonArray(t.shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+                ["dtype"] = DtypeName(m.Dtype),
+                ["shape"] = new JsonArray(m.Shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
                 ["data_offsets"] = new JsonArray(JsonValue.Create(offset), JsonValue.Create(offset + bytes)),
             };
             offset += bytes;
@@ -156,20 +247,47 @@ public static class Safetensors
         json.CopyTo(headerBytes, 0);
         headerBytes.AsSpan(json.Length).Fill((byte)' ');
 
-        var tmp = path + ".tmp";
-        using (var fs = File.Create(tmp))
+        // A temp file renamed into place when complete: a killed save leaves the old file or none, never half of one.
+        using var pending = AtomicFile.Create(path);
+        var fs = pending.Stream;
+        Span<byte> len = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
+        fs.Write(len);
+        fs.Write(headerBytes);
+        foreach (var (name, m) in entries)
         {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)padded);
-            fs.Write(len);
-            fs.Write(headerBytes);
-            foreach (var (_, t) in items)
+            using var scope = NewDisposeScope();
+            var t = read(name);
+            try
             {
-                using var scope = NewDisposeScope();
+                if (!t.shape.SequenceEqual(m.Shape) || t.dtype != m.Dtype)
+                    throw new InvalidOperationException($"tensor '{name}' changed between the header and the data");
                 var cpu = t.detach().cpu().contiguous();
-                if (cpu.numel() > 0) fs.Write(cpu.bytes);
+                WriteBytes(fs, cpu);
+            }
+            finally
+            {
+                if (disposeRead) t.Dispose();
             }
         }
-        File.Move(tmp, path, overwrite: true);
+        pending.Commit();
+    }
+
+    private static void WriteBytes(Stream fs, Tensor cpu)
+    {
+        long total = cpu.numel() * cpu.ElementSize;
+        if (total == 0) return;
+        if (total <= int.MaxValue)
+        {
+            fs.Write(cpu.bytes);
+            return;
+        }
+        using var flat = cpu.view(-1);
+        long per = (1L << 30) / cpu.ElementSize;
+        for (long start = 0; start < flat.shape[0]; start += per)
+        {
+            using var piece = flat.narrow(0, start, Math.Min(per, flat.shape[0] - start));
+            fs.Write(piece.bytes);
+        }
     }
 }

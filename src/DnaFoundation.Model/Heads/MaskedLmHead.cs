@@ -7,13 +7,14 @@ using static TorchSharp.torch.nn;
 namespace DnaFoundation.Model.Heads;
 
 /// <summary>
-/// Masked-LM head: <c>decoder(norm(act(dense(h)))) + bias</c>. The decoder maps the embedding width to the
+/// Masked-LM head: <c>decoder(norm(act(dense(h)))) + bias</c> (the bias twice when <see cref="EncoderConfig.MlmBiasAddedTwice"/>). The decoder maps the embedding width to the
 /// vocabulary; when tied it reuses the input embedding matrix (one parameter, not two), else it owns <c>decoder</c>.
 /// Works on any (..., hidden) input, so a trainer can gather the masked positions first.
 /// </summary>
 public sealed class MaskedLmHead : Module<Tensor, Tensor>
 {
     private readonly Func<Tensor, Tensor> act;
+    private readonly bool biasTwice;
     private readonly Func<Tensor> tiedWeight;
     private readonly Linear dense;
     private readonly Norm LayerNorm;
@@ -23,10 +24,10 @@ public sealed class MaskedLmHead : Module<Tensor, Tensor>
     public MaskedLmHead(EncoderConfig config, Func<Tensor> inputEmbedding, Numerics numerics, Device? device = null) : base(nameof(MaskedLmHead))
     {
         int width = config.EmbeddingWidth;
-        // ESM's lm_head always uses GELU; the BERT family follows hidden_act.
-        act = ActivationFunctions.Get(config.Layout == CheckpointLayout.Esm ? "gelu" : config.HiddenAct);
+        act = ActivationFunctions.Get(config.MlmAct);
+        biasTwice = config.MlmBiasAddedTwice;
         tiedWeight = inputEmbedding;
-        dense = Linear(config.HiddenSize, width, device: device);
+        dense = ModuleInit.Linear(config.HiddenSize, width, device: device);
         LayerNorm = new Norm(width, config.LayerNormEps, numerics, device);
         if (!config.TieWordEmbeddings)
             decoder = Parameter(empty(config.VocabSize, width, device: device));
@@ -41,6 +42,9 @@ public sealed class MaskedLmHead : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = LayerNorm.forward(act(dense.forward(hidden)));
-        return nn.functional.linear(h, decoder ?? tiedWeight(), bias).MoveToOuterDisposeScope();
+        var logits = nn.functional.linear(h, decoder ?? tiedWeight(), bias);
+        // DNABERT's transformers-2.5 head: decoder(h) + bias with decoder.bias being that same bias.
+        if (biasTwice) logits = logits + bias;
+        return logits.MoveToOuterDisposeScope();
     }
 }

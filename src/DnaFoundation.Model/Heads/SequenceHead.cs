@@ -1,3 +1,4 @@
+using DnaFoundation.Model.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,9 +20,9 @@ public sealed class SequenceHead : Module<Tensor, Tensor?, Tensor>
     public SequenceHead(EncoderConfig config, int labels, Device? device = null) : base(nameof(SequenceHead))
     {
         meanPooling = config.ClassifierPooling == "mean";
-        if (!meanPooling) pooler = Linear(config.HiddenSize, config.HiddenSize, device: device);
+        if (!meanPooling) pooler = ModuleInit.Linear(config.HiddenSize, config.HiddenSize, device: device);
         dropout = Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
-        classifier = Linear(config.HiddenSize, labels, device: device);
+        classifier = ModuleInit.Linear(config.HiddenSize, labels, device: device);
         RegisterComponents();
     }
 

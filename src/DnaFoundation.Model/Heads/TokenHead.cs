@@ -1,3 +1,4 @@
+using DnaFoundation.Model.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public sealed class TokenHead : Module<Tensor, Tensor>
     public TokenHead(EncoderConfig config, int labels, Device? device = null) : base(nameof(TokenHead))
     {
         dropout = Dropout(config.ClassifierDropout ?? config.HiddenDropoutProb);
-        classifier = Linear(config.HiddenSize, labels, device: device);
+        classifier = ModuleInit.Linear(config.HiddenSize, labels, device: device);
         RegisterComponents();
     }
 

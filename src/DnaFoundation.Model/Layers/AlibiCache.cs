@@ -5,7 +5,7 @@ namespace DnaFoundation.Model.Layers;
 /// <summary>
 /// One ALiBi table per (dtype, device), at the longest length asked for so far, so a forward pass reuses it instead
 /// of building (1, heads, L, L) again. A shorter length is the table's top-left block: the bias depends on |i − j|
-/// only. The table is a constant (built without autograd, never requires grad) owned by the encoder.
+/// only. On CUDA the table's side is a multiple of 16 (the memory-efficient kernel's bias alignment). The table is a constant (built without autograd, never requires grad) owned by the encoder.
 /// </summary>
 internal sealed class AlibiCache : IDisposable
 {
@@ -30,7 +30,7 @@ internal sealed class AlibiCache : IDisposable
                 {
                     // Views handed out earlier keep the old storage alive; only this handle is released.
                     table?.Dispose();
-                    table = AlibiBias.Build(heads, length, dtype, device).DetachFromDisposeScope();
+                    table = AlibiBias.Build(heads, Runtime.AttentionKernels.BiasCapacity(length, device.type), dtype, device).DetachFromDisposeScope();
                 }
                 tables[key] = table;
                 Builds++;

@@ -19,6 +19,9 @@ public sealed class AttentionContext
 
     public List<Tensor>? Probabilities { get; init; }
 
+    /// <summary>When non-null, each layer's fast path appends the kernel libtorch picks for its call (diagnostics).</summary>
+    public List<Runtime.AttentionKernel>? Kernels { get; init; }
+
     /// <summary>The scope that owns collected probabilities (the encoder's), so they outlive each layer's scope.</summary>
     public DisposeScope? ProbabilityScope { get; init; }
 

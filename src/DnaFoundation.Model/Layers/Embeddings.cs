@@ -23,16 +23,16 @@ public sealed class Embeddings : Module<Tensor, Tensor?, Tensor?, Tensor>
     {
         this.config = config;
         int e = config.EmbeddingWidth;
-        word_embeddings = Embedding(config.VocabSize, e, padding_idx: config.PadTokenId, device: device);
+        word_embeddings = ModuleInit.Embedding(config.VocabSize, e, paddingIdx: config.PadTokenId, device: device);
         if (config.PositionEmbeddingType == PositionScheme.Absolute)
-            position_embeddings = Embedding(config.MaxPositionEmbeddings, e,
-                padding_idx: config.Layout == CheckpointLayout.Esm ? config.PadTokenId : null, device: device);
+            position_embeddings = ModuleInit.Embedding(config.MaxPositionEmbeddings, e,
+                paddingIdx: config.PositionNumbering == Model.PositionIds.AfterPadding ? config.PadTokenId : null, device: device);
         if (config.TypeVocabSize > 0)
-            token_type_embeddings = Embedding(config.TypeVocabSize, e, device: device);
+            token_type_embeddings = ModuleInit.Embedding(config.TypeVocabSize, e, device: device);
         if (config.EmbLayerNormBefore)
             LayerNorm = new Norm(e, config.LayerNormEps, numerics, device);
         if (e != config.HiddenSize)
-            projection = Linear(e, config.HiddenSize, device: device);
+            projection = ModuleInit.Linear(e, config.HiddenSize, device: device);
         dropout = Dropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
@@ -47,7 +47,7 @@ public sealed class Embeddings : Module<Tensor, Tensor?, Tensor?, Tensor>
         if (config.TokenDropout) x = ApplyTokenDropout(x, inputIds, attentionMask);
         if (position_embeddings is not null)
         {
-            var positions = PositionIds(inputIds, attentionMask);
+            var positions = PositionIdsFor(inputIds, attentionMask);
             x = x + position_embeddings.forward(positions);
         }
         if (token_type_embeddings is not null)
@@ -58,12 +58,12 @@ public sealed class Embeddings : Module<Tensor, Tensor?, Tensor?, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
-    private Tensor PositionIds(Tensor inputIds, Tensor? attentionMask)
+    private Tensor PositionIdsFor(Tensor inputIds, Tensor? attentionMask)
     {
         long t = inputIds.shape[1];
-        if (t > config.MaxPositionEmbeddings)
-            throw new ArgumentException($"input has {t} tokens; this model's learned position table holds {config.MaxPositionEmbeddings} (max_position_embeddings)");
-        if (config.Layout != CheckpointLayout.Esm)
+        if (t > config.MaxInputTokens)
+            throw new ArgumentException($"input has {t} tokens; this model's learned position table holds {config.MaxInputTokens} (max_position_embeddings {config.MaxPositionEmbeddings})");
+        if (config.PositionNumbering == Model.PositionIds.Sequential)
             return arange(t, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
         // ESM counts positions from padding_idx + 1 over non-padding tokens; padding keeps padding_idx.
         int pad = config.PadTokenId ?? 0;

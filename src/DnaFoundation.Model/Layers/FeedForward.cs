@@ -27,16 +27,15 @@ public sealed class FeedForward : Module<Tensor, Tensor>
         };
         int width = gated ? 2 * config.IntermediateSize : config.IntermediateSize;
         // DNABERT-2's gate projection has no bias while its output projection does; NT-v2 has neither.
-        bool upBias = config.FeedForwardBias && config.Layout != CheckpointLayout.MosaicBert;
-        up = Linear(config.HiddenSize, width, hasBias: upBias, device: device);
-        down = Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.FeedForwardBias, device: device);
+        up = ModuleInit.Linear(config.HiddenSize, width, hasBias: config.HasFeedForwardGateBias, device: device);
+        down = ModuleInit.Linear(config.IntermediateSize, config.HiddenSize, hasBias: config.FeedForwardBias, device: device);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = up.forward(x);
+        var h = up.call(x); // call runs forward hooks (LoRA), as in SelfAttention
         if (gated)
         {
             var halves = h.chunk(2, -1);
@@ -46,6 +45,6 @@ public sealed class FeedForward : Module<Tensor, Tensor>
         {
             h = act(h);
         }
-        return down.forward(h).MoveToOuterDisposeScope();
+        return down.call(h).MoveToOuterDisposeScope();
     }
 }

@@ -25,8 +25,8 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
         heads = config.NumAttentionHeads;
         headDim = config.HeadDim;
         dropoutP = config.AttentionProbsDropoutProb;
-        qkv = Linear(config.HiddenSize, 3 * config.HiddenSize, device: device);
-        dense = Linear(config.HiddenSize, config.HiddenSize, device: device);
+        qkv = ModuleInit.Linear(config.HiddenSize, 3 * config.HiddenSize, device: device);
+        dense = ModuleInit.Linear(config.HiddenSize, config.HiddenSize, device: device);
         attentionDropout = Dropout(dropoutP);
         RegisterComponents();
     }
@@ -36,7 +36,8 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
-        var parts = qkv.forward(x).view(b, t, 3, heads, headDim).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × (B, h, T, d)
+        // call, not forward: it runs forward hooks (fine-tuning's LoRA adds its low-rank term to this output).
+        var parts = qkv.call(x).view(b, t, 3, heads, headDim).permute(2, 0, 3, 1, 4).unbind(0);  // 3 × (B, h, T, d)
         Tensor q = parts[0], k = parts[1], v = parts[2];
         if (ctx.RotaryCos is not null)
         {
@@ -54,7 +55,11 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
         Tensor context;
         if (ctx.Probabilities is null)
         {
-            context = nn.functional.scaled_dot_product_attention(q, k, v, bias, training ? dropoutP : 0.0);
+            // One SDPA call; libtorch picks the kernel by Runtime.AttentionKernels' rules (no mask: flash on a GPU;
+            // a float bias: memory-efficient); the context can ask it which one, for reports.
+            double p = training ? dropoutP : 0.0;
+            ctx.Kernels?.Add(Runtime.AttentionKernels.Observe(q, k, v, bias, p));
+            context = nn.functional.scaled_dot_product_attention(q, k, v, bias, p);
         }
         else
         {
@@ -66,6 +71,6 @@ public sealed class SelfAttention : Module<Tensor, AttentionContext, Tensor>
         }
         if (context.dtype != outputType) context = context.to(outputType);
         var merged = context.transpose(1, 2).reshape(b, t, heads * headDim);
-        return dense.forward(merged).MoveToOuterDisposeScope();
+        return dense.call(merged).MoveToOuterDisposeScope();
     }
 }

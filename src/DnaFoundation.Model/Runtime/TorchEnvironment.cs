@@ -9,11 +9,14 @@ namespace DnaFoundation.Model.Runtime;
 /// </summary>
 public static class TorchEnvironment
 {
-#if TORCH_CUDA
-    public const string BuildBackend = "cuda";
-#else
-    public const string BuildBackend = "cpu";
-#endif
+    private static readonly Lazy<TorchBackend> backend = new(DetectBackend);
+
+    /// <summary>
+    /// The libtorch this process runs (cpu or cuda), found at run time from the native libraries it loaded: the same
+    /// framework-dependent build runs NuGet's CPU libtorch or a CUDA one swapped in beside it, so no compile-time
+    /// constant can tell.
+    /// </summary>
+    public static TorchBackend Backend => backend.Value;
 
     /// <summary>Loads the native library if needed; returns null on success, else a human diagnosis.</summary>
     public static string? TryLoad()
@@ -42,11 +45,16 @@ public static class TorchEnvironment
         typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]
         ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>The libtorch version TorchSharp was built against (from the native package beside it).</summary>
+    /// <summary>
+    /// The libtorch version: the loaded library's own (a PyTorch installation's version.py or a libtorch archive's
+    /// build-version) when it has one, else the native package's the build referenced.
+    /// </summary>
     public static string LibTorchVersion
     {
         get
         {
+            if (Backend.LibraryDirectory is { } loadedFrom && TorchBackend.ReadVersion(loadedFrom) is { } loaded)
+                return $"{loaded} ({loadedFrom})";
             var dir = AppContext.BaseDirectory;
             foreach (var f in Directory.EnumerateFiles(dir, "*.deps.json"))
             {
@@ -62,6 +70,35 @@ public static class TorchEnvironment
             }
             return "unknown";
         }
+    }
+
+    private static TorchBackend DetectBackend()
+    {
+        if (TryLoad() is not null) return new TorchBackend("none", null, false);
+        bool usable = torch.cuda.is_available();   // also makes TorchSharp try to load libtorch_cuda
+        return TorchBackend.Classify(LoadedLibraries(), File.Exists, usable);
+    }
+
+    /// <summary>
+    /// The shared libraries mapped into this process (Linux: <c>/proc/self/maps</c>); elsewhere the native files
+    /// beside the program, which is where the backend packages put libtorch.
+    /// </summary>
+    internal static IEnumerable<string> LoadedLibraries()
+    {
+        const string maps = "/proc/self/maps";
+        if (File.Exists(maps))
+        {
+            return File.ReadLines(maps)
+                .Select(line => line.IndexOf('/', StringComparison.Ordinal) is int i and >= 0 ? line[i..].Replace(" (deleted)", "", StringComparison.Ordinal) : null)
+                .OfType<string>()
+                .Distinct(StringComparer.Ordinal)
+                .ToList();
+        }
+        var dir = AppContext.BaseDirectory;
+        var runtimes = Path.Combine(dir, "runtimes");
+        return Directory.EnumerateFiles(dir)
+            .Concat(Directory.Exists(runtimes) ? Directory.EnumerateFiles(runtimes, "*", SearchOption.AllDirectories) : [])
+            .ToList();
     }
 
     private static string Diagnose(Exception e)
@@ -92,7 +129,8 @@ public static class TorchEnvironment
         return string.Join(Environment.NewLine, lines);
     }
 
-    private static string? FindNative(string name)
+    /// <summary>A native library beside the program (or under its runtimes/ folder), as TorchSharp loads it; null when absent.</summary>
+    internal static string? FindNative(string name)
     {
         var dir = AppContext.BaseDirectory;
         var direct = Path.Combine(dir, name);
