@@ -58,6 +58,12 @@ public sealed record TrainerConfig : IValidatableConfig
 
     public long Seed { get; init; } = 42;
 
+    /// <summary>
+    /// CUDA: deterministic kernels and cuBLAS workspace (Model.Runtime.Determinism), so a resumed run is bit-identical
+    /// to an uninterrupted one; false trades that for speed. The CPU is deterministic either way.
+    /// </summary>
+    public bool Deterministic { get; init; } = true;
+
     /// <summary>Optimizer steps between checkpoints; the final step always writes one.</summary>
     [Range(1, long.MaxValue)] public long CheckpointEvery { get; init; } = 500;
 

@@ -16,4 +16,10 @@ internal sealed record TrainerHooks
 
     /// <summary>After the optimizer step (or its skip).</summary>
     public Action<long, Trainer>? AfterStep { get; init; }
+
+    /// <summary>Reseed the device generator every step as on CUDA, on any device (tests the CUDA scheme on the CPU).</summary>
+    public bool ReseedPerStep { get; init; }
+
+    /// <summary>A checkpoint's temporary folder once its files are written, before it is sealed (e.g. to inject an I/O fault).</summary>
+    public Action<string>? BeforeCheckpointSeal { get; init; }
 }

@@ -34,7 +34,7 @@ public class CheckpointStoreTests
         using var run = new TempDir("ckpt");
         var store = new CheckpointStore(run.Path, keepLast: 3);
         Save(store, 10, null);
-        Assert.Throws<IOException>(() => store.Save(20, dir =>
+        Assert.Throws<TrainingStoppedException>(() => store.Save(20, dir =>
         {
             File.WriteAllText(Path.Combine(dir, "model.safetensors"), "half");
             throw new IOException("disk full");

@@ -53,7 +53,7 @@ public class DataSourceTests
         TinyRun.Run(straight.Path, cfg);
         using var cts = new CancellationTokenSource();
         var first = TinyRun.Run(broken.Path, cfg, new TrainerHooks { AfterStep = (s, _) => { if (s == 3) cts.Cancel(); } }, cancel: cts.Token);
-        Assert.Equal("interrupted", first.Status);
+        Assert.Equal(TrainingStatus.Interrupted, first.Status);
         var state = TrainerState.Read(Path.Combine(broken.Path, "checkpoints", "step-3", TrainerState.FileName));
         Assert.Equal("shards", state.RankState.Loader!["kind"]!.GetValue<string>());
         var loader = LoaderState.FromJson(state.RankState.Loader!["loader"]!.ToJsonString());
@@ -62,7 +62,7 @@ public class DataSourceTests
         Assert.Equal(1, loader.Window);                      // the first held 2 row groups (16 + 16 or 16 + 12 rows)
         Assert.InRange(loader.Row, 16, 20);
         var second = TinyRun.Run(broken.Path, cfg, resume: "auto");
-        Assert.Equal("completed", second.Status);
+        Assert.Equal(TrainingStatus.Completed, second.Status);
 
         Assert.Equal(TinyRun.FinalWeights(straight.Path), TinyRun.FinalWeights(broken.Path));
         var a = TinyRun.Metrics(straight.Path, "train").Select(o => o["loss"]!.GetValue<double>()).ToList();
@@ -86,7 +86,7 @@ public class DataSourceTests
         var rows = new List<HashSet<string>>();
         foreach (var rank in new[] { 0, 1 })
         {
-            using var streams = PretrainingData.Open(cfg, tok, null, new RankOf(rank, 2), Serilog.Core.Logger.None);
+            using var streams = PretrainingData.Open(cfg, tok, null, new RankOf(rank, 2), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             var seen = new HashSet<string>();
             for (int i = 0; i < 8; i++)
             {
@@ -100,7 +100,7 @@ public class DataSourceTests
         Assert.Equal(128, rows[0].Union(rows[1]).Count());
 
         // Validation rows: the validation contig's windows only.
-        using (var streams = PretrainingData.Open(cfg, tok, null, SingleProcessCommunicator.Instance, Serilog.Core.Logger.None))
+        using (var streams = PretrainingData.Open(cfg, tok, null, SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
         using (var v = streams.Validation())
         using (var b = v.Next())
         {
@@ -112,13 +112,13 @@ public class DataSourceTests
         var noVal = Path.Combine(corpus.Path, "train-only");
         SampleCorpus.BuildShards(trainOnly, noVal, rowsPerShard: 16);
         File.WriteAllText(Path.Combine(noVal, "index.json"), File.ReadAllText(Path.Combine(noVal, "index.json")).Replace("\"validation\"", "\"test\""));
-        var e = Assert.Throws<DnaInputException>(() => PretrainingData.Open(TinyRun.Config(FromGenomeTo("data.shards", noVal)), tok, null, SingleProcessCommunicator.Instance, Serilog.Core.Logger.None));
+        var e = Assert.Throws<DnaInputException>(() => PretrainingData.Open(TinyRun.Config(FromGenomeTo("data.shards", noVal)), tok, null, SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         Assert.Contains("data.validation_shards", e.Message);
-        using (PretrainingData.Open(TinyRun.Config([.. FromGenomeTo("data.shards", noVal), $"data.validation_shards={shards}"]), tok, null, SingleProcessCommunicator.Instance, Serilog.Core.Logger.None)) { }
+        using (PretrainingData.Open(TinyRun.Config([.. FromGenomeTo("data.shards", noVal), $"data.validation_shards={shards}"]), tok, null, SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)) { }
 
         // Id shards of another vocabulary are refused.
         var wrong = Assert.Throws<DnaInputException>(() => PretrainingData.Open(TinyRun.Config([.. FromGenomeTo("data.shards", shards), "tokenizer=nt6", "masking.strategy=token"]),
-            DnaTokenizers.Load("nt6"), null, SingleProcessCommunicator.Instance, Serilog.Core.Logger.None));
+            DnaTokenizers.Load("nt6"), null, SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
         Assert.Contains("set key 'tokenizer'", wrong.Message);
     }
 
@@ -134,7 +134,7 @@ public class DataSourceTests
             ("human_b", 1.0, "b_train", bTrain.ToLowerInvariant(), "b_val", bVal.ToLowerInvariant()));
         var cfg = TinyRun.Config(FromGenomeTo("data.manifest", manifest));
         var tok = DnaTokenizers.Load("kmer:6");
-        using var streams = PretrainingData.Open(cfg, tok, null, SingleProcessCommunicator.Instance, Serilog.Core.Logger.None);
+        using var streams = PretrainingData.Open(cfg, tok, null, SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
         int a = 0, b = 0;
         for (int i = 0; i < 50; i++)
@@ -184,10 +184,10 @@ public class DataSourceTests
         using var broken = new TempDir("manifest-broken");
         TinyRun.Run(straight.Path, cfg);
         using var cts = new CancellationTokenSource();
-        Assert.Equal("interrupted", TinyRun.Run(broken.Path, cfg, new TrainerHooks { AfterStep = (s, _) => { if (s == 3) cts.Cancel(); } }, cancel: cts.Token).Status);
+        Assert.Equal(TrainingStatus.Interrupted, TinyRun.Run(broken.Path, cfg, new TrainerHooks { AfterStep = (s, _) => { if (s == 3) cts.Cancel(); } }, cancel: cts.Token).Status);
         var state = TrainerState.Read(Path.Combine(broken.Path, "checkpoints", "step-3", TrainerState.FileName));
         Assert.Equal("manifest", state.RankState.Loader!["kind"]!.GetValue<string>());
-        Assert.Equal("completed", TinyRun.Run(broken.Path, cfg, resume: "auto").Status);
+        Assert.Equal(TrainingStatus.Completed, TinyRun.Run(broken.Path, cfg, resume: "auto").Status);
         Assert.Equal(TinyRun.FinalWeights(straight.Path), TinyRun.FinalWeights(broken.Path));
         Assert.Equal(TinyRun.Metrics(straight.Path, "train").Select(o => o["loss"]!.GetValue<double>()),
             TinyRun.Metrics(broken.Path, "train").Select(o => o["loss"]!.GetValue<double>()));

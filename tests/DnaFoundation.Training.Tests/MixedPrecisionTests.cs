@@ -34,7 +34,7 @@ public sealed class MixedPrecisionRuns : IDisposable
             if (runs.TryGetValue(key, out var r)) return r;
             var dir = Path.Combine(root.Path, key);
             var result = TinyRun.Run(dir, TinyRun.Config([.. Recipe, $"precision={precision}", $"seed={seed}"]));
-            Assert.Equal("completed", result.Status);
+            Assert.Equal(TrainingStatus.Completed, result.Status);
             var lines = TinyRun.Metrics(dir, "train");
             return runs[key] = (lines.Select(l => l["loss"]!.GetValue<double>()).ToList(), lines, result.LastEval!.Loss);
         }

@@ -35,6 +35,22 @@ public class PrecisionHardwareTests
     }
 
     [Fact]
+    public void On_a_gpu_bf16_needs_ampere_fp16_needs_volta_and_only_fp16_scales_the_loss()
+    {
+        Assert.Null(PrecisionHardware.CudaWarning(PrecisionMode.Bf16, new CudaCapability(9, 0)));
+        Assert.Null(PrecisionHardware.CudaWarning(PrecisionMode.Bf16, new CudaCapability(8, 0)));
+        Assert.Contains("precision bf16 on a sm_75 GPU", PrecisionHardware.CudaWarning(PrecisionMode.Bf16, new CudaCapability(7, 5)));
+        Assert.Null(PrecisionHardware.CudaWarning(PrecisionMode.Fp16, new CudaCapability(7, 0)));
+        Assert.Contains("precision fp16 on a sm_61 GPU", PrecisionHardware.CudaWarning(PrecisionMode.Fp16, new CudaCapability(6, 1)));
+        Assert.Null(PrecisionHardware.CudaWarning(PrecisionMode.Fp32, new CudaCapability(6, 1)));
+        Assert.Null(PrecisionHardware.CudaWarning(PrecisionMode.Bf16, null));
+        // bf16 keeps fp32's exponent range, so no loss scaling on any device; fp16 needs it on any device.
+        Assert.False(new PrecisionPolicy(PrecisionMode.Bf16).UsesLossScaling);
+        Assert.True(new PrecisionPolicy(PrecisionMode.Fp16).UsesLossScaling);
+        Assert.True(new PrecisionPolicy(PrecisionMode.Bf16).UsesMasterWeights);
+    }
+
+    [Fact]
     public void This_machines_flags_are_read_from_proc_cpuinfo()
     {
         Assert.Contains("sse2", CpuFeatures.Flags);      // every x86-64 CPU; the suite runs on Linux x86-64
@@ -48,14 +64,14 @@ public class PrecisionHardwareTests
         var events = new List<LogEvent>();
         using var log = new Serilog.LoggerConfiguration().WriteTo.Sink(new ListSink(events)).CreateLogger();
         var cfg = TinyRun.Config("precision=bf16", "max_steps=1", "eval_every=0", "checkpoint_every=1000");
-        var result = Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, Path.GetDirectoryName(TinyRun.ConfigPath), DeviceChoice.Parse("cpu", 1)), log, null, default);
-        Assert.Equal("completed", result.Status);
+        var result = Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, Path.GetDirectoryName(TinyRun.ConfigPath), DeviceChoice.Parse("cpu", 1)), log.ToLibraryLogger(), null, default);
+        Assert.Equal(TrainingStatus.Completed, result.Status);
         bool native = CpuFeatures.Flags.Contains("avx512_bf16") || CpuFeatures.Flags.Contains("amx_bf16");
         var warnings = events.Where(e => e.Level == LogEventLevel.Warning).Select(e => e.RenderMessage()).ToList();
         Assert.Equal(native ? 0 : 1, warnings.Count(w => w.Contains("precision bf16 on a CPU without native bf16", StringComparison.Ordinal)));
     }
 
-    private sealed class ListSink(List<LogEvent> events) : ILogEventSink
+    internal sealed class ListSink(List<LogEvent> events) : ILogEventSink
     {
         public void Emit(LogEvent logEvent)
         {

@@ -37,18 +37,4 @@ public class RunRecordTests
             "not running from a git checkout");
         Assert.Matches("^[0-9a-f]{40}$", commit!);
     }
-
-    [Fact]
-    public void Json_lines_log_file_gets_one_object_per_event()
-    {
-        using var dir = new TempDir("log");
-        using (var log = RunLog.Create(dir.Path))
-        {
-            log.Information("step {Step} loss {Loss}", 3, 2.5);
-        }
-        var lines = File.ReadAllLines(Path.Combine(dir.Path, RunLog.FileName));
-        var evt = JsonDocument.Parse(lines.Single()).RootElement;
-        Assert.Equal(3, evt.GetProperty("Step").GetInt32());
-        Assert.Equal(2.5, evt.GetProperty("Loss").GetDouble());
-    }
 }

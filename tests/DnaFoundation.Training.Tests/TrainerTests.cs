@@ -10,6 +10,7 @@ namespace DnaFoundation.Training.Tests;
 public class TrainerTests
 {
     [Theory]
+    [Trait(TestDevice.Trait, TestDevice.Capable)]
     [InlineData("fp32")]
     [InlineData("bf16")]
     public void Interrupted_then_resumed_run_ends_bit_identical_to_an_uninterrupted_one(string precision)
@@ -22,14 +23,14 @@ public class TrainerTests
         // Ctrl-C after step 3: the trainer saves a checkpoint and stops; then --resume auto finishes the run.
         using var cts = new CancellationTokenSource();
         var first = TinyRun.Run(broken.Path, cfg, new TrainerHooks { AfterStep = (s, _) => { if (s == 3) cts.Cancel(); } }, cancel: cts.Token);
-        Assert.Equal("interrupted", first.Status);
+        Assert.Equal(TrainingStatus.Interrupted, first.Status);
         Assert.Equal(3, first.Step);
         Assert.True(File.Exists(Path.Combine(broken.Path, "checkpoints", "step-3", TrainerState.FileName)));
         Assert.Equal("interrupted", JsonDocument.Parse(File.ReadAllText(broken.File("run.json"))).RootElement.GetProperty("status").GetString());
         foreach (var f in new[] { "model.safetensors", "optimizer.bin", TrainerState.FileName })
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight.Path, "checkpoints", "step-3", f)), File.ReadAllBytes(Path.Combine(broken.Path, "checkpoints", "step-3", f)));
         var second = TinyRun.Run(broken.Path, cfg, resume: "auto");
-        Assert.Equal("completed", second.Status);
+        Assert.Equal(TrainingStatus.Completed, second.Status);
 
         Assert.Equal(TinyRun.FinalWeights(straight.Path), TinyRun.FinalWeights(broken.Path));
         var a = TinyRun.Metrics(straight.Path, "train").Select(o => o["loss"]!.GetValue<double>()).ToList();
@@ -38,12 +39,38 @@ public class TrainerTests
         Assert.Equal(a, b);                                 // one uninterrupted history, identical losses
     }
 
+    /// <summary>
+    /// The CUDA scheme for the dropout stream (reseeded from seed, rank and step, because TorchSharp cannot read the
+    /// CUDA generator's state), run on the CPU: it changes the draws (the tiny model has dropout 0.1), the checkpoint
+    /// says so, and a resumed run is bit-identical to an uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void Per_step_reseeding_as_on_cuda_changes_the_draws_and_resumes_bit_identical()
+    {
+        using var plain = new TempDir("plain");
+        using var straight = new TempDir("straight");
+        using var broken = new TempDir("broken");
+        var cfg = TinyRun.Config("max_steps=4", "checkpoint_every=2");
+        var reseed = new TrainerHooks { ReseedPerStep = true };
+        TinyRun.Run(plain.Path, cfg);
+        TinyRun.Run(straight.Path, cfg, reseed);
+        Assert.NotEqual(TinyRun.FinalWeights(plain.Path), TinyRun.FinalWeights(straight.Path));
+
+        using var cts = new CancellationTokenSource();
+        var first = TinyRun.Run(broken.Path, cfg, reseed with { AfterStep = (s, _) => { if (s == 2) cts.Cancel(); } }, cancel: cts.Token);
+        Assert.Equal(TrainingStatus.Interrupted, first.Status);
+        var state = TrainerState.Read(Path.Combine(broken.Path, "checkpoints", "step-2", TrainerState.FileName));
+        Assert.StartsWith("cpu: reseeded per step", state.RankState.DeviceRng);
+        Assert.Equal(TrainingStatus.Completed, TinyRun.Run(broken.Path, cfg, reseed, resume: "auto").Status);
+        Assert.Equal(TinyRun.FinalWeights(straight.Path), TinyRun.FinalWeights(broken.Path));
+    }
+
     [Fact]
     public void A_run_writes_checkpoints_a_loadable_final_model_metrics_tensorboard_and_a_plot()
     {
         using var dir = new TempDir("run");
         var result = TinyRun.Run(dir.Path, TinyRun.Config("max_steps=4", "checkpoint_every=2", "keep_last=1", "eval_every=2"));
-        Assert.Equal("completed", result.Status);
+        Assert.Equal(TrainingStatus.Completed, result.Status);
         Assert.Equal(4 * 16 * 64, result.TokensSeen);
         var ckpt = Path.Combine(dir.Path, "checkpoints", "step-4");
         foreach (var f in new[] { "config.json", "model.safetensors", "vocab.txt", Trainer.OptimizerFile, TrainerState.FileName, Trainer.ConfigFile })
@@ -98,7 +125,7 @@ public class TrainerTests
     {
         using var dir = new TempDir("nan");
         var cfg = TinyRun.Config("max_steps=8", "checkpoint_every=2");
-        var e = Assert.Throws<TrainingStoppedException>(() => TinyRun.Run(dir.Path, cfg,
+        var e = Assert.Throws<Steps.NumericalFailureException>(() => TinyRun.Run(dir.Path, cfg,
             new TrainerHooks { AfterBackward = (step, bucket) => { if (step == 4) bucket.Flat[3] = tensor(float.NaN); } }));
         Assert.Contains("diverged at step 5", e.Message);
         Assert.Contains("step-4", e.Message);

@@ -17,6 +17,12 @@ public sealed record RankState
 
     /// <summary>The masker's generator, base64.</summary>
     public string MaskerRng { get; init; } = "";
+
+    /// <summary>
+    /// How the compute device's generator continues ("" when it is the CPU's, saved above; on CUDA it is reseeded
+    /// per step from seed, rank and step, since TorchSharp cannot read its state).
+    /// </summary>
+    public string DeviceRng { get; init; } = "";
 }
 
 /// <summary>
@@ -45,6 +51,12 @@ public sealed record TrainerState
 
     public string Precision { get; init; } = "fp32";
 
+    /// <summary>
+    /// The library that served libtorch's float32 matrix products (<see cref="Model.Runtime.BlasSelection.Signature"/>,
+    /// e.g. "openblas 0.3.21 Cooperlake"): a resume is bit-exact only with the same one. Null in older checkpoints.
+    /// </summary>
+    public string? Blas { get; init; }
+
     public double LearningRate { get; init; }
 
     public ScheduleState Schedule { get; init; } = new();
@@ -62,26 +74,21 @@ public sealed record TrainerState
 
     public static readonly JsonSerializerOptions Json = new(Core.ConfigLoader.Options) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip };
 
-    public void Write(string path) => AtomicWrite(path, JsonSerializer.Serialize(this, Json));
+    public void Write(string path) => Core.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
     public static TrainerState Read(string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
-                ?? throw new Core.DnaInputException("empty trainer state", path);
+            // Parsed first by the one JSON reader that refuses a duplicated key by name and line (found by fuzzing:
+            // a key given twice inside the loader state threw ArgumentException from the node deserializer).
+            return (Core.ConfigLoader.ParseJson(File.ReadAllText(path), path) ?? throw new Core.DnaInputException("empty trainer state", path))
+                .Deserialize<TrainerState>(Json) ?? throw new Core.DnaInputException("empty trainer state", path);
         }
         catch (JsonException e)
         {
             throw new Core.DnaInputException($"not a valid trainer state: {e.Message}", path, e.LineNumber + 1);
         }
-    }
-
-    internal static void AtomicWrite(string path, string text)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
     }
 }
 

@@ -1,11 +1,11 @@
-using System.Globalization;
-using DnaFoundation.Core;
+using DnaFoundation.Data.Intervals;
 
 namespace DnaFoundation.Training.Data;
 
 /// <summary>
 /// Intervals of one BED file (0-based, half-open), merged per contig, for labelling windows. Contig names match with
-/// or without a <c>chr</c> prefix, since hg19 BEDs say <c>chr20</c> where GRCh37 FASTAs say <c>20</c>.
+/// or without a <c>chr</c> prefix, since hg19 BEDs say <c>chr20</c> where GRCh37 FASTAs say <c>20</c>. Parsed by
+/// Data's <see cref="BedReader"/> (plain or gzip; errors name the file and line).
 /// </summary>
 public sealed class BedLabels
 {
@@ -23,25 +23,17 @@ public sealed class BedLabels
     /// <param name="minWidth">Intervals narrower than this are widened symmetrically around their centre (a 1-bp TSS becomes a promoter window).</param>
     public static BedLabels Read(string path, int minWidth = 0)
     {
-        if (!File.Exists(path)) throw new DnaInputException("BED file not found", path);
         var raw = new Dictionary<string, List<(long, long)>>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var record in BedReader.Records(path))
         {
-            lineNo++;
-            if (line.Length == 0 || line[0] == '#' || line.StartsWith("track", StringComparison.Ordinal) || line.StartsWith("browser", StringComparison.Ordinal)) continue;
-            var f = line.Split('\t');
-            if (f.Length < 3
-                || !long.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-                || !long.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out var e) || e < s)
-                throw new DnaInputException("a BED line needs chrom, start, end (0-based, start <= end) separated by tabs", path, lineNo);
+            var (chrom, s, e) = record.Interval;
             if (e - s < minWidth)
             {
                 long centre = (s + e) / 2;
                 s = Math.Max(0, centre - minWidth / 2);
                 e = s + minWidth;
             }
-            var key = Canonical(f[0]);
+            var key = Canonical(chrom);
             if (!raw.TryGetValue(key, out var list)) raw[key] = list = [];
             list.Add((s, e));
         }

@@ -46,7 +46,19 @@ public sealed record GenomeDataConfig : IValidatableConfig
     /// <summary>Genome: held-out regions (e.g. the last megabases of a chromosome) for validation loss.</summary>
     public string[] ValidationRegions { get; init; } = [];
 
+    /// <summary>
+    /// Bases per row (padded or truncated to max_length tokens); with <see cref="Pack"/>, bases read per row (lengthened
+    /// when they hold too few tokens). Shards: their windows were cut when sharding.
+    /// </summary>
     [Range(8, 1_000_000)] public int WindowBp { get; init; } = 512;
+
+    /// <summary>
+    /// Rows of exactly max_length tokens cut from the token stream (the tokenizer's frame around each; no padding, no
+    /// truncation) instead of windows of window_bp bases: for BPE, whose tokens per base vary. Genome and manifest:
+    /// each row reads from a random start (validation: from tile starts) until it is full; shards: each stored window
+    /// is cut into rows, its last partial row dropped.
+    /// </summary>
+    public bool Pack { get; init; }
 
     /// <summary>Reverse-complement half of the training windows (augmentation; shards holding ids are used as stored).</summary>
     public bool ReverseComplement { get; init; } = true;

@@ -9,8 +9,9 @@ namespace DnaFoundation.Training.Data;
 /// Micro-batches from the Data project's <see cref="StreamingLoader"/> (shards or a manifest streamed directly).
 /// The loader's own <see cref="LoaderState"/> is the checkpointed position: it is taken after the last batch the
 /// trainer consumed (not after what the read-ahead thread prepared), and a restore starts a new loader there, so a
-/// resumed run reads exactly the batches an uninterrupted one would have read. The loader is started on the first
-/// <see cref="Next"/>, so restoring before training costs no wasted read-ahead.
+/// resumed run reads exactly the batches an uninterrupted one would have read. A fresh loader is started on the first
+/// <see cref="Next"/> (restoring before training costs no wasted read-ahead); a restored one at once, so a position
+/// that does not fit this run (another seed, rank count or shard set) is refused while the checkpoint is being read.
 /// </summary>
 public sealed class LoaderBatchSource : IBatchSource
 {
@@ -42,7 +43,7 @@ public sealed class LoaderBatchSource : IBatchSource
         }
         long tokens = 0;
         foreach (var n in b.Lengths) tokens += n;
-        return new TrainingBatch(tensor(b.InputIds, shape), tensor(attention, shape), tensor(soft, shape), null, null, tokens);
+        return new TrainingBatch(tensor(b.InputIds, shape), tensor(attention, shape), tensor(soft, shape), null, null, tokens, b.TruncatedRows);
     }
 
     public JsonNode SaveState() => new JsonObject
@@ -59,6 +60,7 @@ public sealed class LoaderBatchSource : IBatchSource
         loader?.Dispose();
         loader = null;
         position = saved is null ? null : LoaderState.FromJson(saved.ToJsonString());
+        if (position is not null) loader = open(position);
     }
 
     public void Dispose() => loader?.Dispose();

@@ -6,7 +6,7 @@ using DnaFoundation.Data.Shards;
 using DnaFoundation.Data.Windows;
 using DnaFoundation.Tokenizers;
 using DnaFoundation.Training.Distributed;
-using Serilog;
+using Microsoft.Extensions.Logging;
 
 namespace DnaFoundation.Training.Data;
 
@@ -47,8 +47,8 @@ internal static class PretrainingData
         CheckDisjoint(train, validation);
         var regionBeds = data.RegionBeds.Select(b => BedLabels.Read(Pretraining.ResolvePath(b, configDirectory, "data.region_beds"), data.RegionMinWidthBp)).ToList();
         var chromatinBeds = data.ChromatinBeds.Select(b => BedLabels.Read(Pretraining.ResolvePath(b, configDirectory, "data.chromatin_beds"))).ToList();
-        log.Information("data: {Genome}, training {Train:N0} bp, validation {Val:N0} bp, {Window}-bp windows, tokenizer {Tok} (vocab {Vocab})",
-            data.Genome, train.TotalBases, validation.TotalBases, data.WindowBp, tokenizer.Spec, tokenizer.VocabSize);
+        log.LogInformation("data: {Genome}, training {Train:N0} bp, validation {Val:N0} bp, {Rows}, tokenizer {Tok} (vocab {Vocab})",
+            data.Genome, train.TotalBases, validation.TotalBases, RowsText(cfg), tokenizer.Spec, tokenizer.VocabSize);
 
         GenomeWindowSource Source(GenomeRegions r, long seed, bool sequential) =>
             new(r, tokenizer, data, cfg.MicroBatchSize, cfg.MaxLength, seed, sequential, regionBeds, chromatinBeds, comm.Rank, comm.WorldSize);
@@ -63,11 +63,19 @@ internal static class PretrainingData
                     throw new DnaInputException($"keys 'data.train_regions' and 'data.validation_regions' overlap on {t.Contig}: validation must be held out");
     }
 
-    /// <summary>The loader's batch shape: micro-batch rows of at most max_length tokens, padded to a multiple of 8 when that stays within max_length.</summary>
+    private static string RowsText(TrainerConfig cfg) => cfg.Data.Pack
+        ? $"rows packed to exactly {cfg.MaxLength} tokens (reading from {cfg.Data.WindowBp}-bp windows' starts)"
+        : $"{cfg.Data.WindowBp}-bp windows (up to {cfg.MaxLength} tokens each)";
+
+    /// <summary>
+    /// The loader's batch shape: micro-batch rows of at most max_length tokens, padded to a multiple of 8 when that
+    /// stays within max_length; with data.pack, rows of exactly max_length tokens cut from each sequence.
+    /// </summary>
     private static LoaderOptions Options(TrainerConfig cfg, ICommunicator comm, long seed, bool reverseComplement) => new(
         BatchSize: cfg.MicroBatchSize,
         MaxTokens: cfg.MaxLength,
         Pack: false,
+        SplitRows: cfg.Data.Pack,
         Seed: unchecked((ulong)seed),
         ShuffleChunks: cfg.Data.ShuffleChunks,
         Rank: comm.Rank,
@@ -95,8 +103,10 @@ internal static class PretrainingData
                 "the shard set has no 'validation' rows to validate on: give key 'data.validation_shards' (a shard folder with a validation split), " +
                 "or shard a manifest whose splits list validation contigs", Path.Combine(validationDir, ShardIndex.FileName));
         bool rc = data.ReverseComplement && index.Content == ShardContent.Sequence;
-        log.Information("data: shards {Dir} ({Content}, {Train:N0} training rows), validation split of {ValDir} ({Val:N0} rows), tokenizer {Tok} (vocab {Vocab})",
-            trainDir, index.Content, index.RowsIn("train"), validationDir, validationIndex.RowsIn("validation"), tokenizer.Spec, tokenizer.VocabSize);
+        log.LogInformation("data: shards {Dir} ({Content}, {Train:N0} training rows), validation split of {ValDir} ({Val:N0} rows), tokenizer {Tok} (vocab {Vocab}){Packed}",
+            trainDir, index.Content, index.RowsIn("train"), validationDir, validationIndex.RowsIn("validation"), tokenizer.Spec, tokenizer.VocabSize,
+            data.Pack ? $", each window cut into rows of exactly {cfg.MaxLength} tokens" : "");
+        if (data.Pack) CheckPackable(trainDir, index, tokenizer, cfg, log);
 
         LoaderBatchSource Source(string dir, DataSplit split, long seed, bool reverse) =>
             new("shards", state => StreamingLoader.FromShards(dir, split, Options(cfg, comm, seed, reverse), tokenizer, state));
@@ -105,6 +115,32 @@ internal static class PretrainingData
         _ = new ShardRowSource(validationDir, DataSplit.Validation, Options(cfg, comm, ValidationSeed, false));
         return new PretrainingStreams(Source(trainDir, DataSplit.Train, cfg.Seed, rc), () => Source(validationDir, DataSplit.Validation, ValidationSeed, false),
             seed => Source(trainDir, DataSplit.Train, seed, rc));
+    }
+
+    /// <summary>
+    /// Packed rows from shards: each window's tokens are cut into rows of max_length, its last partial row dropped.
+    /// Windows too short to fill one row would give nothing: refuse them now, and say what share of the tokens the
+    /// rows will use (from the first row group).
+    /// </summary>
+    private static void CheckPackable(string dir, ShardIndex index, DnaTokenizer tokenizer, TrainerConfig cfg, ILogger log)
+    {
+        var first = index.Shards.First(e => e.Split == "train");
+        using var reader = ParquetShardReader.Open(Path.Combine(dir, first.File));
+        var rows = reader.ReadRowGroupAsync(0).GetAwaiter().GetResult().Take(256).ToList();
+        int frame = tokenizer.Special.Prefix.Length + tokenizer.Special.Suffix.Length, size = cfg.MaxLength - frame;
+        long content = 0, used = 0;
+        foreach (var r in rows)
+        {
+            int n = (r.InputIds?.Length ?? tokenizer.Encode(r.Sequence!).TokenCount) - frame;
+            content += n;
+            used += n / size * size;
+        }
+        if (used == 0)
+            throw new DnaInputException(
+                $"key 'data.pack': the shards' windows hold about {content / Math.Max(1, rows.Count):N0} tokens each, fewer than the {size} of a packed row ({cfg.MaxLength} less the special tokens): " +
+                $"make shards of longer windows or set data.pack=false", Path.Combine(dir, ShardIndex.FileName));
+        log.LogInformation("packed rows use {Share:P1} of the shards' tokens (each window's last partial row of fewer than {Size} tokens is dropped; measured on {Rows} rows of {File})",
+            used / (double)content, size, rows.Count, first.File);
     }
 
     private static ShardIndex ReadIndex(string dir, string key)
@@ -126,7 +162,7 @@ internal static class PretrainingData
         }
         catch (DnaInputException)
         {
-            log.Warning("shards in {Dir} hold ids of tokenizer {Spec}, which cannot be found to compare with this run's {Tok}; make sure they are the same", dir, spec, tokenizer.Spec);
+            log.LogWarning("shards in {Dir} hold ids of tokenizer {Spec}, which cannot be found to compare with this run's {Tok}; make sure they are the same", dir, spec, tokenizer.Spec);
             return;
         }
         if (!stored.Vocabulary.Tokens.SequenceEqual(tokenizer.Vocabulary.Tokens))
@@ -144,8 +180,8 @@ internal static class PretrainingData
         using (var t = new FastaSampleSource(manifest, DataSplit.Train, window, Options(cfg, comm, cfg.Seed, false), dataDir))
         using (var v = new FastaSampleSource(manifest, DataSplit.Validation, window, Options(cfg, comm, ValidationSeed, false), dataDir)) { }
         var weighted = manifest.Species.Where(s => s.Weight > 0).ToList();
-        log.Information("data: manifest {Manifest}, {Species} species by weight ({Weights}), {Window}-bp windows of train contigs; validation contigs validate; tokenizer {Tok} (vocab {Vocab})",
-            manifest.Name, weighted.Count, string.Join(", ", weighted.Select(s => $"{s.Name} {s.Weight:G3}")), data.WindowBp, tokenizer.Spec, tokenizer.VocabSize);
+        log.LogInformation("data: manifest {Manifest}, {Species} species by weight ({Weights}), {Rows} of train contigs; validation contigs validate; tokenizer {Tok} (vocab {Vocab})",
+            manifest.Name, weighted.Count, string.Join(", ", weighted.Select(s => $"{s.Name} {s.Weight:G3}")), RowsText(cfg), tokenizer.Spec, tokenizer.VocabSize);
 
         LoaderBatchSource Source(DataSplit split, long seed, bool reverse) =>
             new("manifest", state => StreamingLoader.FromManifest(manifest, split, window, tokenizer, Options(cfg, comm, seed, reverse), state, dataDir));

@@ -75,7 +75,7 @@ public sealed class DataParallel : IDisposable
         communication.Start();
         // Reduce divides after summing; division is correctly rounded and exact for a power-of-two world, which
         // keeps 2 ranks bitwise equal to one process accumulating their micro-batches.
-        bucket.Reduce(WorldSize);
+        using var _ = bucket.Reduce(WorldSize);
         communication.Stop();
     }
 

@@ -1,6 +1,4 @@
 using DnaFoundation.Model.Runtime;
-using Serilog;
-using Serilog.Events;
 using TorchSharp;
 
 namespace DnaFoundation.Training.Distributed;
@@ -46,18 +44,6 @@ public sealed class DistributedSession : IDisposable
     /// <summary>The thread count for this rank: the one given, else all cores, divided among a node's ranks under a launcher.</summary>
     public static int ThreadsFor(MpiLaunch launch, int? threads, int processorCount) =>
         threads is > 0 ? threads.Value : launch.Launched ? launch.DefaultThreads(processorCount) : processorCount;
-
-    /// <summary>
-    /// The logger of a rank that is not rank 0: warnings and errors only, on stderr, tagged with the rank (rank 0
-    /// logs everything, to its run directory too).
-    /// </summary>
-    public Serilog.Core.Logger QuietLogger() => new LoggerConfiguration()
-        .MinimumLevel.Is(LogEventLevel.Warning)
-        .WriteTo.Console(
-            outputTemplate: $"[{{Timestamp:HH:mm:ss}} {{Level:u3}}] rank {Communicator.Rank}: {{Message:lj}}{{NewLine}}{{Exception}}",
-            standardErrorFromLevel: LogEventLevel.Verbose,
-            formatProvider: System.Globalization.CultureInfo.InvariantCulture)
-        .CreateLogger();
 
     public void Dispose() => Communicator.Dispose();
 }

@@ -33,7 +33,7 @@ public static class DistributedTraining
 
     /// <summary>
     /// The loader state of this rank when a checkpoint written by <c>state.WorldSize</c> ranks resumes on
-    /// <paramref name="world"/> ranks (the trainer has checked that the global batch still divides). Reads every old
+    /// this world's ranks (the trainer has checked that the global batch still divides). Reads every old
     /// rank's state from <paramref name="checkpoint"/> and lets the data stream re-partition itself.
     /// </summary>
     public static JsonNode LoaderStateForWorld(string checkpoint, TrainerState state, IBatchSource source)

@@ -67,9 +67,16 @@ public sealed class MpiCommunicator : ICommunicator
                 throw new InvalidOperationException("MPI can be initialised only once per process; reuse the first MpiCommunicator");
             MpiLibrary.Check(mpi.InitThread(0, 0, MpiLibrary.ThreadMultiple, out int provided), "MPI_Init_thread");
             everInitialized = true;
-            return new MpiCommunicator(mpi, provided >= MpiLibrary.ThreadMultiple, collectiveTimeout, diagnostics ?? Console.Error);
+            return new MpiCommunicator(mpi, provided >= MpiLibrary.ThreadMultiple, collectiveTimeout, diagnostics ?? StandardError());
         }
     }
+
+    /// <summary>
+    /// File descriptor 2 itself, for a rank's last words before an abort when the host gave no writer: the process ends
+    /// right after, so neither a logger nor a host's console redirection would get to flush them.
+    /// </summary>
+    private static TextWriter StandardError() =>
+        new StreamWriter(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(2, ownsHandle: false), FileAccess.Write)) { AutoFlush = true };
 
     public void AllReduceSum(torch.Tensor tensor)
     {

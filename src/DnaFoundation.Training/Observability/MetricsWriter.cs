@@ -50,9 +50,7 @@ public sealed class MetricsWriter : IDisposable
     private static void TruncateAfter(string path, long step)
     {
         var kept = Read(path).Where(o => o["step"]?.GetValue<long>() <= step).Select(o => o.ToJsonString()).ToList();
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
-        File.Move(temp, path, overwrite: true);
+        Core.AtomicFile.WriteAllText(path, kept.Count == 0 ? "" : string.Join('\n', kept) + "\n");
     }
 
     public void Dispose() => writer.Dispose();

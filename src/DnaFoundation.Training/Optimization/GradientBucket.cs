@@ -57,28 +57,47 @@ public sealed class GradientBucket : IDisposable
 
     /// <summary>
     /// Sums the buffer across ranks, divides by <paramref name="divisor"/> (world size × accumulation steps × loss
-    /// scale) and returns the global L2 norm (inf or NaN when any gradient is not finite).
+    /// scale) and returns the global L2 norm as a float32 scalar on the buffer's device (inf or NaN when any gradient
+    /// is not finite). Nothing is read on the host: the caller decides when it needs the number.
     /// </summary>
-    public double Reduce(double divisor)
+    public Tensor Reduce(double divisor)
     {
         using var _ = no_grad();
         if (communicator.WorldSize > 1) communicator.AllReduceSum(Flat);
         if (divisor != 1.0) Flat.div_(divisor);
-        using var norm = Flat.norm();
-        return norm.item<float>();
+        return Flat.norm();
     }
 
-    /// <summary>Scales the gradients so their norm is at most <paramref name="maxNorm"/> (as clip_grad_norm_); 0 disables.</summary>
-    public void Clip(double norm, double maxNorm)
+    /// <summary>
+    /// Scales the gradients so their norm is at most <paramref name="maxNorm"/> (as clip_grad_norm_; 0 disables),
+    /// on the device: the coefficient min(1, maxNorm / (norm + 1e-6)) is computed in float64 from the float32 norm
+    /// and applied in float32, the same arithmetic as reading the norm on the host, so results are bit-identical.
+    /// A non-finite norm leaves the gradients as they are (the step is skipped or the run fails).
+    /// </summary>
+    public void Clip(Tensor norm, double maxNorm)
     {
-        if (maxNorm <= 0 || !double.IsFinite(norm)) return;
-        double coef = maxNorm / (norm + 1e-6);
-        if (coef < 1.0)
+        if (maxNorm <= 0) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        if (maxNormOnDevice is null || clipAt != maxNorm)
         {
-            using var _ = no_grad();
-            Flat.mul_(coef);
+            maxNormOnDevice?.Dispose();
+            maxNormOnDevice = tensor(maxNorm, ScalarType.Float64, Flat.device).DetachFromDisposeScope(); // once: no copy per step
+            clipAt = maxNorm;
         }
+        var n = norm.to(ScalarType.Float64);
+        var coef = maxNormOnDevice.div(n.add(1e-6)).clamp_max_(1.0).masked_fill_(Finite(n).bitwise_not(), 1.0);
+        Flat.mul_(coef);
     }
+
+    /// <summary>
+    /// isfinite as x − x == 0 (inf − inf and NaN − NaN are NaN): the same answer, from ops every device has kernels
+    /// for (libtorch's isfinite goes through abs, which has no meta kernel in the C++ library).
+    /// </summary>
+    public static Tensor Finite(Tensor x) => x.sub(x).eq(0);
+
+    private Tensor? maxNormOnDevice;
+    private double clipAt;
 
     public void Zero()
     {
@@ -86,5 +105,9 @@ public sealed class GradientBucket : IDisposable
         Flat.zero_();
     }
 
-    public void Dispose() => Flat.Dispose();
+    public void Dispose()
+    {
+        Flat.Dispose();
+        maxNormOnDevice?.Dispose();
+    }
 }

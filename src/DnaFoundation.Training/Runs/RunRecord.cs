@@ -60,10 +60,11 @@ public sealed class RunRecord
                 ["dotnet"] = RuntimeInformation.FrameworkDescription,
                 ["torchsharp"] = TorchEnvironment.TorchSharpVersion,
                 ["libtorch"] = TorchEnvironment.LibTorchVersion,
-                ["backend"] = TorchEnvironment.BuildBackend,
+                ["backend"] = TorchEnvironment.Backend.Describe(),
                 ["os"] = RuntimeInformation.OSDescription,
             },
-            ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["host"] = Environment.MachineName },
+            ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["host"] = Environment.MachineName, ["cpu"] = CpuFeatures.Model },
+            ["blas"] = BlasProvider.Current.ToJson(),
             ["git_commit"] = GitCommit(),
             ["start_time"] = DateTimeOffset.UtcNow.ToString("o"),
             ["end_time"] = null,
@@ -74,6 +75,13 @@ public sealed class RunRecord
 
     /// <summary>Adds or replaces a top-level entry (e.g. "results") before completion.</summary>
     public void Set(string key, JsonNode? value) => json[key] = value;
+
+    /// <summary>Adds or replaces a top-level entry and rewrites the file at once (for what is known only once the run started).</summary>
+    public void Update(string key, JsonNode? value)
+    {
+        Set(key, value);
+        Write();
+    }
 
     public void Complete(string status = "succeeded", string? error = null)
     {
@@ -87,9 +95,7 @@ public sealed class RunRecord
 
     private void Write()
     {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
+        Core.AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The commit of the checkout the program runs from (or the working directory), if any.</summary>

@@ -4,7 +4,7 @@ using DnaFoundation.Training.Distributed;
 namespace DnaFoundation.Training.Tests.Distributed.Worker;
 
 /// <summary>
-/// The real pretraining loop (<see cref="Pretraining.Run(TrainerConfig, PretrainRequest, Serilog.ILogger, IProgress{Core.ProgressInfo}?, CancellationToken)"/>)
+/// The real pretraining loop (<see cref="Pretraining.Run(TrainerConfig, PretrainRequest, Microsoft.Extensions.Logging.ILogger, IProgress{Core.ProgressInfo}?, CancellationToken)"/>)
 /// on the tiny test config, as <c>dnafm pretrain</c> runs it on each rank. Options: steps, resume (auto or a
 /// checkpoint), stop_rank and stop_after (that rank alone asks to stop after that step, as a Ctrl-C reaching one
 /// rank first would).
@@ -20,8 +20,8 @@ public static class PretrainScenario
         var hooks = new TrainerHooks { AfterStep = (step, _) => { if (communicator.Rank == stopRank && step == stopAfter) cancel.Cancel(); } };
         string? resume = options.Get("resume", "none") is var r && r != "none" ? r : null;
         var request = new PretrainRequest(options.OutDir, resume, Path.GetDirectoryName(TinyRun.ConfigPath), DeviceChoice.Parse("cpu", 1), communicator);
-        var result = Pretraining.Run(cfg, request, Serilog.Core.Logger.None, null, cancel.Token, hooks);
-        File.WriteAllText(options.File($"rank{communicator.Rank}.status"), $"{result.Status} {result.Step}");
+        var result = Pretraining.Run(cfg, request, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, null, cancel.Token, hooks);
+        File.WriteAllText(options.File($"rank{communicator.Rank}.status"), $"{result.Status.ToString().ToLowerInvariant()} {result.Step}");
         return 0;
     }
 }
