@@ -1,3 +1,4 @@
+using DnaFoundation.Core;
 using DnaFoundation.Data;
 
 namespace DnaFoundation.Evaluation;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DnaFoundation.Model;
+using DnaFoundation.Model.Inference;
 using DnaFoundation.Tokenizers;
 using static TorchSharp.torch;
 
@@ -15,24 +16,38 @@ public sealed record AttentionResult(string Id, string[] Tokens, int[][] Offsets
     /// <summary>"ACGTAC@12" style axis labels: the token and the 0-based first base it covers.</summary>
     public string[] Labels => Tokens.Select((t, i) => Offsets[i][1] > Offsets[i][0] ? $"{t}@{Offsets[i][0]}" : t).ToArray();
 
-    public static AttentionResult Compute(DnaModel model, DnaTokenizer tokenizer, string id, string sequence, int maxTokens, Device device)
+    /// <summary>One sequence's attention maps, truncated to <paramref name="maxTokens"/> tokens.</summary>
+    public static AttentionResult Compute(DnaModel model, DnaTokenizer tokenizer, string id, string sequence, int maxTokens, Device device) =>
+        ComputeAll(new InferenceRunner(model, device), tokenizer, [(id, sequence)], maxTokens).Single();
+
+    /// <summary>
+    /// Attention maps of many sequences through the shared runner: batched by length, each row's maps cut to its own
+    /// tokens on the host after one copy per layer and batch (padded keys get probability 0, so a row's maps equal
+    /// its maps run alone). Input order; streaming.
+    /// </summary>
+    public static IEnumerable<AttentionResult> ComputeAll(InferenceRunner runner, DnaTokenizer tokenizer,
+        IEnumerable<(string Id, string Sequence)> inputs, int maxTokens, CancellationToken cancel = default)
     {
-        var enc = tokenizer.Encode(sequence, new EncodeOptions { MaxLength = maxTokens });
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        model.eval();
-        var ids = tensor(enc.Ids.Select(i => (long)i).ToArray(), [1, enc.Length], device: device);
-        var attentions = model.Run(ids, outputAttentions: true).Encoder.Attentions;
-        var layers = attentions.Select(a =>
+        var encoded = inputs.Select(x => (x.Id, Encoding: tokenizer.Encode(x.Sequence, new EncodeOptions { MaxLength = maxTokens })));
+        return runner.Run(encoded, x => new TokenSequence(x.Encoding.Ids[..x.Encoding.TokenCount]), b =>
         {
-            var p = a[0].to(ScalarType.Float32).cpu();                          // (heads, T, T)
-            long h = p.shape[0], t = p.shape[1];
-            var flat = p.data<float>().ToArray();
-            return Enumerable.Range(0, (int)h).Select(head =>
-                Enumerable.Range(0, (int)t).Select(q => flat.AsSpan((int)((head * t + q) * t), (int)t).ToArray()).ToArray()).ToArray();
-        }).ToArray();
-        return new AttentionResult(id, enc.Ids.Select(i => tokenizer.Vocabulary[i]).ToArray(),
-            enc.Offsets.Select(o => new[] { o.Start, o.End }).ToArray(), layers);
+            int width = b.Tokens.Width;
+            var perLayer = b.Output.Encoder.Attentions.Select(a => Readouts.Rows(a)).ToArray();    // per row: (heads × T × T)
+            return b.Items.Select((x, i) =>
+            {
+                int t = b.Tokens.Lengths[i];
+                var layers = perLayer.Select(rows =>
+                {
+                    var flat = rows[i];
+                    int heads = flat.Length / (width * width);
+                    return Enumerable.Range(0, heads).Select(h =>
+                        Enumerable.Range(0, t).Select(q => flat.AsSpan((h * width + q) * width, t).ToArray()).ToArray()).ToArray();
+                }).ToArray();
+                var enc = x.Encoding;
+                return new AttentionResult(x.Id, enc.Ids[..enc.TokenCount].Select(id => tokenizer.Vocabulary[id]).ToArray(),
+                    enc.Offsets[..enc.TokenCount].Select(o => new[] { o.Start, o.End }).ToArray(), layers);
+            }).ToList();
+        }, ExtraOutputs.Attentions, cancel: cancel, heads: ModelHeads.None);
     }
 
     public void WriteJson(string path) => OutputFiles.WriteText(path, JsonSerializer.Serialize(this, FineTuning.FineTuneJob.JsonOptions));

@@ -1,5 +1,7 @@
 using DnaFoundation.Evaluation.Datasets;
 using DnaFoundation.Evaluation.Variants;
+using DnaFoundation.Data.Reference;
+using DnaFoundation.Data.Intervals;
 
 namespace DnaFoundation.Evaluation.Chromatin;
 
@@ -67,5 +69,5 @@ public static class ChromatinBinner
 
     /// <summary>The model input for a bin: its context, N-padded past the contig ends.</summary>
     public static string Context(IReferenceGenome genome, string contig, long binStart, ChromatinBinning b) =>
-        VariantWindow.Padded(genome, contig, binStart - (b.ContextSize - b.BinSize) / 2, binStart - (b.ContextSize - b.BinSize) / 2 + b.ContextSize);
+        genome.FetchPadded(contig, binStart - (b.ContextSize - b.BinSize) / 2, binStart - (b.ContextSize - b.BinSize) / 2 + b.ContextSize);
 }

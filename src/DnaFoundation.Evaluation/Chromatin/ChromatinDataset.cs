@@ -2,6 +2,8 @@ using System.Globalization;
 using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Datasets;
 using DnaFoundation.Evaluation.Variants;
+using DnaFoundation.Data.Reference;
+using DnaFoundation.Data.Intervals;
 
 namespace DnaFoundation.Evaluation.Chromatin;
 

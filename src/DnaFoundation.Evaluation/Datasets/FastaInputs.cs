@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using DnaFoundation.Core;
 using DnaFoundation.Data.Fasta;
+using DnaFoundation.Data.Intervals;
 
 namespace DnaFoundation.Evaluation.Datasets;
 

@@ -26,20 +26,9 @@ public sealed class BaseEmbeddingRow
 
 public static class EmbeddingIo
 {
-    /// <summary>Sequences to embed: FASTA (by extension) or a CSV/TSV whose first column is the sequence.</summary>
-    public static IReadOnlyList<(string Id, string Sequence)> ReadInput(string path)
-    {
-        var p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
-        if (Path.GetExtension(p).ToLowerInvariant() is ".fa" or ".fasta" or ".fna") return FastaInputs.Records(path);
-        var rows = new List<(string, string)>();
-        foreach (var (line, f) in DelimitedReader.Read(path))
-        {
-            if (line == 1 && f[0].Trim().Equals("sequence", StringComparison.OrdinalIgnoreCase)) continue;
-            rows.Add(($"{Path.GetFileName(path)}:{line}", DelimitedReader.Sequence(f[0], path, line)));
-        }
-        if (rows.Count == 0) throw new DnaInputException("no sequences", path);
-        return rows;
-    }
+    /// <summary>Sequences to embed: FASTA (by extension) or a CSV/TSV (see <see cref="SequenceInputs"/>).</summary>
+    public static IReadOnlyList<(string Id, string Sequence)> ReadInput(string path) =>
+        SequenceInputs.Read(path).Select(s => (s.Id, s.Sequence)).ToList();
 
     public static IReadOnlyList<EmbeddingRow> Read(string parquet)
     {

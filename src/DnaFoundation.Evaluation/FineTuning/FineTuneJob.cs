@@ -3,6 +3,7 @@ using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Baselines;
 using DnaFoundation.Evaluation.Chromatin;
 using DnaFoundation.Evaluation.Datasets;
+using DnaFoundation.Evaluation.Inference;
 using DnaFoundation.Evaluation.Metrics;
 using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.Model;
@@ -12,6 +13,7 @@ using DnaFoundation.Tokenizers;
 using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Precision;
 using static TorchSharp.torch;
+using DnaFoundation.Data.Reference;
 
 namespace DnaFoundation.Evaluation.FineTuning;
 
@@ -52,10 +54,14 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
     private sealed record Tables(IReadOnlyList<string> Train, IReadOnlyList<string> Dev, IReadOnlyList<string> Test,
         byte[,]? TrainY, byte[,]? DevY, byte[,]? TestY);
 
-    public JsonDocument Run(FineTuneRequest req, CancellationToken cancel = default)
+    /// <summary>Reads the data, fine-tunes, saves <c>OUTPUT/final</c>, scores the test split and writes <c>results.json</c>.</summary>
+    /// <returns>The run's results (what <c>results.json</c> holds); null on ranks other than 0 under mpirun, which neither save nor report.</returns>
+    public FineTuneJobResult? Run(FineTuneRequest req, CancellationToken cancel = default)
     {
         var c = req.Config;
-        if (PrecisionHardware.Warning(c.Precision, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
+        var precision = PrecisionPolicy.For(c.Precision, device);
+        if (PrecisionHardware.Warning(precision.Mode, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
+        if (c.Precision == PrecisionMode.Auto) log?.Invoke($"precision {precision.Description}");
         var heads = c.Task == FineTuneTask.Token ? ModelHeads.Token : ModelHeads.Sequence;
         // Labels first: the head's width comes from the data.
         var (labelNames, groups, readSplit, tables) = ReadData(req);
@@ -66,37 +72,69 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
         var data = readSplit(loaded.Tokenizer);
         log?.Invoke($"{data.Train.Length} train / {data.Dev.Length} dev / {data.Test.Length} test examples, {labelNames.Count} label(s); {loaded.Origin}");
         var result = new FineTuner(c, device, progress, communicator).Run(model, loaded.Tokenizer.PadId, data.Train, data.Dev, req.OutputDir, cancel);
-        if (communicator is { IsRoot: false }) return JsonDocument.Parse($$"""{ "rank": {{communicator.Rank}} }""");
+        if (communicator is { IsRoot: false }) return null;
         var final = Path.Combine(req.OutputDir, "final");
         ModelDirectory.Save(model, final);
-        loaded.Tokenizer.Save(Path.Combine(final, loaded.Tokenizer.Spec == "bpe" ? "tokenizer.json" : "vocab.txt"));
+        // The tokenizer files a model directory ships (a published one's tokenizer_config.json, truncation settings…)
+        // go on as they are, so `model export` hands PyTorch users the family's own files; otherwise ours are written.
+        bool shipped = req.Tokenizer is null && Directory.Exists(req.Model) && Export.ModelExporter.CopyTokenizerFiles(req.Model, final).Count > 0;
+        if (!shipped) loaded.Tokenizer.Save(Path.Combine(final, loaded.Tokenizer.Spec == "bpe" ? "tokenizer.json" : "vocab.txt"));
+        // What the head predicts and how inputs were cut, so `dnafm predict` tokenizes as this run did.
+        var task = new ModelTask { Task = c.Task, Labels = labelNames.ToArray(), MaxLength = c.MaxLength };
+        task.Write(final);
 
-        var report = new Dictionary<string, object?>
+        var report = new FineTuneJobResult
         {
-            ["model"] = req.Model, ["origin"] = loaded.Origin, ["initialized_heads"] = loaded.InitializedHeads,
-            ["tokenizer"] = loaded.Tokenizer.Spec, ["config"] = c, ["inputs"] = req.Inputs, ["labels"] = labelNames,
-            ["steps"] = result.Steps, ["best_step"] = result.BestStep, ["stopped_early"] = result.StoppedEarly,
-            ["seconds"] = result.Seconds, ["trainable_parameters"] = result.TrainableParameters, ["final_model"] = final,
-            ["best_dev"] = result.Best,
-            ["dropped_input_rows"] = droppedIntervals,
+            Model = req.Model, Origin = loaded.Origin, InitializedHeads = loaded.InitializedHeads,
+            Tokenizer = loaded.Tokenizer.Spec, Config = c, Inputs = req.Inputs, Labels = labelNames,
+            Steps = result.Steps, BestStep = result.BestStep, StoppedEarly = result.StoppedEarly,
+            Seconds = result.Seconds, TrainableParameters = result.TrainableParameters, FinalModel = final,
+            BestDev = result.Best,
+            DroppedInputRows = [.. droppedIntervals],
+            Precision = precision.Name, Blas = BlasProvider.Current.Signature,
         };
         if (c.Task != FineTuneTask.Token && data.Test.Length > 0)
         {
-            var (loss, probs) = Predictor.Predict(model, data.Test, c.Task, loaded.Tokenizer.PadId, c.EvalBatch, device);
-            report["test_loss"] = loss;
-            report["test"] = Predictor.Score(data.Test, probs, c.Task);
+            var (loss, probs) = FineTuneEvaluation.Run(model, data.Test, c.Task, c.EvalBatch, device);
+            report = report with
+            {
+                TestLoss = loss,
+                Test = FineTuneEvaluation.Score(data.Test, probs, c.Task),
+                TestPredictions = WriteTestPredictions(Path.Combine(req.OutputDir, "test_predictions.tsv"), task, data.Test, probs),
+            };
             if (c.Task == FineTuneTask.MultiLabel)
             {
                 var per = MultiLabelReport.PerLabel(Truth(data.Test), probs, labelNames, groups);
-                report["test_per_label"] = per;
-                report["test_median_auroc_by_group"] = MultiLabelReport.MedianAurocByGroup(per);
-                if (req.KmerBaseline && tables is not null)
-                    report["kmer_baseline"] = Baseline(tables, labelNames, groups, c.Seed);
+                report = report with
+                {
+                    TestPerLabel = per,
+                    TestMedianAurocByGroup = MultiLabelReport.MedianAurocByGroup(per),
+                    KmerBaseline = req.KmerBaseline && tables is not null ? Baseline(tables, labelNames, groups, c.Seed) : null,
+                };
             }
         }
-        var json = JsonSerializer.Serialize(report, JsonOptions);
-        OutputFiles.WriteText(Path.Combine(req.OutputDir, "results.json"), json);
-        return JsonDocument.Parse(json);
+        OutputFiles.WriteText(Path.Combine(req.OutputDir, "results.json"), JsonSerializer.Serialize(report, JsonOptions));
+        return report;
+    }
+
+    /// <summary>
+    /// The test split's probabilities in <c>dnafm predict</c>'s table layout (same ids, columns and calls), so a later
+    /// predict on the same rows can be compared with what fine-tuning itself saw.
+    /// </summary>
+    private static string WriteTestPredictions(string path, ModelTask task, IReadOnlyList<FineTuneExample> test, float[,] probs)
+    {
+        using var table = new PredictionTable(path, task, genomic: false);
+        int c = probs.GetLength(1);
+        for (int i = 0; i < test.Count; i++)
+        {
+            var p = Enumerable.Range(0, c).Select(k => probs[i, k]).ToArray();
+            int[] predicted = task.Task == FineTuneTask.MultiLabel
+                ? Enumerable.Range(0, c).Where(k => p[k] >= new PredictOptions().Threshold).ToArray()
+                : [Enumerable.Range(0, c).Aggregate(0, (best, k) => p[k] > p[best] ? k : best)];
+            table.Add(new Prediction(new PredictionInput(test[i].Source ?? $"test:{i + 1}", ""), p, predicted, null, false));
+        }
+        table.Commit();
+        return path;
     }
 
     internal static readonly JsonSerializerOptions JsonOptions = new(ConfigLoader.Options)
@@ -104,17 +142,13 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    private Dictionary<string, object> Baseline(Tables t, IReadOnlyList<string> names, IReadOnlyList<string> groups, int seed)
+    private KmerBaselineResult Baseline(Tables t, IReadOnlyList<string> names, IReadOnlyList<string> groups, int seed)
     {
         var options = new KmerLogisticOptions(Seed: seed);
         var lr = KmerLogisticRegression.Fit(t.Train, t.TrainY!, t.Dev, t.DevY!, options);
         var per = MultiLabelReport.PerLabel(t.TestY!, lr.PredictProbabilities(t.Test), names, groups);
         log?.Invoke($"k-mer baseline: best iteration {lr.BestIteration}, mean test AUROC {Statistics.Mean(per.Where(p => !double.IsNaN(p.Auroc)).Select(p => p.Auroc)):F4}");
-        return new Dictionary<string, object>
-        {
-            ["options"] = options, ["best_iteration"] = lr.BestIteration, ["test_per_label"] = per,
-            ["test_median_auroc_by_group"] = MultiLabelReport.MedianAurocByGroup(per),
-        };
+        return new KmerBaselineResult(options, lr.BestIteration, per, MultiLabelReport.MedianAurocByGroup(per));
     }
 
     private static byte[,] Truth(FineTuneExample[] ex)
@@ -133,13 +167,13 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
         int max = c.MaxLength;
         if (i.ChromatinDir is not null)
         {
-            if (c.Task != FineTuneTask.MultiLabel) throw new DnaInputException("--chromatin needs --task multi-label");
-            if (i.Genome is null) throw new DnaInputException("--chromatin needs --genome (the FASTA the BED files label)");
+            if (c.Task != FineTuneTask.MultiLabel) throw new DnaInputException("chromatin BED files need the multi-label task");
+            if (i.Genome is null) throw new DnaInputException("chromatin BED files need a genome (the FASTA the BED files label)");
             using var genome = FastaGenome.Open(i.Genome, cacheContigs: true);
             var contig = i.Contig ?? genome.Contigs.First();
             var binning = new ChromatinBinning();
             var (features, bins) = ChromatinDataset.Build(i.ChromatinDir, genome, contig,
-                ChromatinDataset.ParseRange(i.DevRegion, "--dev-region"), ChromatinDataset.ParseRange(i.TestRegion, "--test-region"), binning, droppedIntervals);
+                ChromatinDataset.ParseRange(i.DevRegion, "dev region"), ChromatinDataset.ParseRange(i.TestRegion, "test region"), binning, droppedIntervals);
             foreach (var g in droppedIntervals.GroupBy(d => d[..d.IndexOf(':')]))
                 log?.Invoke($"warning: {g.Count()} interval(s) with end before start dropped from {g.Key}, e.g. {g.First()}");
             IReadOnlyList<ChromatinBin> Pick(ChromatinSplit s, int cap) => GueSubsample(bins.Where(b => b.Split == s).ToList(), cap, c.Seed);
@@ -152,14 +186,14 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             return (features.Select(f => f.Name).ToList(), features.Select(f => f.Group).ToList(),
                 tok => new Split(FineTuneExamples.Multi(rtr, tok, max), FineTuneExamples.Multi(rdv, tok, max), FineTuneExamples.Multi(rte, tok, max)), tables);
         }
-        if (i.Train is null || i.Dev is null) throw new DnaInputException("give --train and --dev (and usually --test), or --chromatin with --genome");
+        if (i.Train is null || i.Dev is null) throw new DnaInputException("give train and dev files (and usually a test file), or chromatin BED files with a genome");
         bool fasta = IsFasta(i.Train);
         switch (c.Task)
         {
             case FineTuneTask.SingleLabel:
             {
                 IReadOnlyList<LabeledSequence> Read(string p, int k) => fasta
-                    ? FastaInputs.WithLabels(p, i.Labels is { Length: > 0 } l ? l[Math.Min(k, l.Length - 1)] : throw new DnaInputException("FASTA input needs --labels (one id<TAB>label file per split, in train, dev, test order)"))
+                    ? FastaInputs.WithLabels(p, i.Labels is { Length: > 0 } l ? l[Math.Min(k, l.Length - 1)] : throw new DnaInputException("FASTA input needs label files (one id<TAB>label file per split, in train, dev, test order)"))
                     : LabeledSequenceReader.ReadSingleLabel(p);
                 var (tr, dv) = (Read(i.Train, 0), Read(i.Dev, 1));
                 var te = i.Test is null ? [] : Read(i.Test, 2);
@@ -178,7 +212,7 @@ public sealed class FineTuneJob(Device device, IProgress<ProgressInfo>? progress
             }
             default:
             {
-                if (!fasta || i.Bed is null) throw new DnaInputException("--task token needs FASTA --train/--dev with --bed regions");
+                if (!fasta || i.Bed is null) throw new DnaInputException("the token task needs FASTA train and dev files with BED regions");
                 var (trS, trY) = FastaInputs.WithRegions(i.Train, i.Bed);
                 var (dvS, dvY) = FastaInputs.WithRegions(i.Dev, i.Bed);
                 return (["outside", "inside"], ["token", "token"], tok => new Split(FineTuneExamples.Token(trS, trY, tok, max), FineTuneExamples.Token(dvS, dvY, tok, max), []), null);

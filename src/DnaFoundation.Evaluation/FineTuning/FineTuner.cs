@@ -8,17 +8,19 @@ using DnaFoundation.Training.Distributed;
 using DnaFoundation.Training.Observability;
 using DnaFoundation.Training.Optimization;
 using DnaFoundation.Training.Precision;
+using DnaFoundation.Training.Steps;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Evaluation.FineTuning;
 
 /// <summary>
-/// Supervised fine-tuning on the trainer's machinery (precision policy with float32 master weights, the flat
-/// gradient bucket, AdamW groups, the warm-up/linear schedule, metrics.jsonl): one optimizer step consumes one
+/// Supervised fine-tuning on the trainer's machinery (precision policy with float32 master weights, the
+/// <see cref="OptimizerStepEngine"/>, the warm-up/linear schedule, metrics.jsonl): one optimizer step consumes one
 /// global batch, split into micro-batches whose losses are weighted by their share of the global batch, so the
-/// step's gradient is the global-batch mean however it was split. Dev is evaluated every eval_steps and at the end;
-/// the best evaluation's weights are restored before returning.
+/// step's gradient is the global-batch mean however it was split. Losses stay on the device and are read every
+/// log_steps and before each evaluation; dev is evaluated every eval_steps and at the end; the best evaluation's
+/// weights are restored before returning.
 /// </summary>
 public sealed class FineTuner
 {
@@ -28,6 +30,10 @@ public sealed class FineTuner
     private readonly ICommunicator comm;
     private LoraAttachment? lora;
 
+    /// <summary>A fine-tuner for one run's settings on one device.</summary>
+    /// <param name="config">The run's settings (batches, schedule, evaluation, LoRA, precision).</param>
+    /// <param name="device">Where the model is trained (it is moved there by <see cref="Run"/>).</param>
+    /// <param name="progress">Step reports for a progress bar; null for none.</param>
     /// <param name="communicator">Under mpirun: each rank takes every world-th example of a global batch, gradients
     /// are summed across ranks in the bucket, only rank 0 writes metrics.</param>
     public FineTuner(FineTuneConfig config, Device device, IProgress<ProgressInfo>? progress = null, ICommunicator? communicator = null)
@@ -52,6 +58,17 @@ public sealed class FineTuner
         return c.MaxSteps > 0 ? c.MaxSteps : Math.Max(1, (long)Math.Ceiling(c.Epochs * perEpoch));
     }
 
+    /// <summary>
+    /// Fine-tunes <paramref name="model"/> in place on <paramref name="train"/>, evaluating on <paramref name="dev"/>,
+    /// and leaves the best evaluation's weights in it.
+    /// </summary>
+    /// <param name="model">The model with the head the task needs (its other weights pretrained or fresh).</param>
+    /// <param name="padId">The tokenizer's padding id (examples are padded per micro-batch).</param>
+    /// <param name="train">Tokenized training examples (<see cref="FineTuneExamples"/> makes them from labelled sequences).</param>
+    /// <param name="dev">Tokenized dev examples; empty to keep the last step's weights.</param>
+    /// <param name="runDirectory">Where metrics.jsonl is written; null for none.</param>
+    /// <param name="cancel">Stops the run between steps; the weights are then those of the best evaluation so far.</param>
+    /// <exception cref="Training.Steps.NumericalFailureException">A loss or gradient stopped being finite.</exception>
     public FineTuneResult Run(DnaModel model, int padId, IReadOnlyList<FineTuneExample> train, IReadOnlyList<FineTuneExample> dev,
         string? runDirectory = null, CancellationToken cancel = default)
     {
@@ -62,7 +79,7 @@ public sealed class FineTuner
         // The network the optimizer sees: the model plus any adapters, so master weights and the bucket cover both.
         // Not disposed: it only groups modules the caller owns.
         var network = new FineTuneNetwork(model, lora);
-        var policy = new PrecisionPolicy(cfg.Precision);
+        var policy = PrecisionPolicy.For(cfg.Precision, device);
         using var master = MasterWeights.Prepare(network, policy);
         WeightSync.BroadcastFrom(comm, master.Named.Select(n => (n.Name, (Tensor)n.Parameter)).ToList()); // ranks start equal
         master.PushToModel();
@@ -71,11 +88,9 @@ public sealed class FineTuner
             Lr = cfg.LearningRate, Beta1 = 0.9, Beta2 = 0.999, Eps = 1e-8, WeightDecay = cfg.WeightDecay, MaxGradNorm = cfg.MaxGradNorm,
             Schedule = new ScheduleConfig { Kind = ScheduleKind.Linear, WarmupSteps = cfg.WarmupSteps },
         };
-        var optimizer = OptimizerFactory.Create(master.Named, optCfg);
-        lora?.EnableWeightGradients(); // after the optimizer's list was taken: the base weights only carry G for the adapters
-        using var bucket = new GradientBucket(master.Pairs, comm);
         long total = TotalSteps(cfg, train.Count);
-        var schedule = new LrSchedule(cfg.LearningRate, optCfg.Schedule, total);
+        using var engine = new OptimizerStepEngine(master, optCfg, total, comm, scaler: null, "fine-tuning", policy.Name,
+            outOfMemoryAdvice: $"lower micro_batch ({cfg.MicroBatch}); global_batch {cfg.GlobalBatch} is kept by accumulating more micro-batches");
         if (runDirectory is not null) Directory.CreateDirectory(runDirectory);
         using var metrics = runDirectory is null || !comm.IsRoot ? null : new MetricsWriter(runDirectory, null);
 
@@ -88,20 +103,28 @@ public sealed class FineTuner
         int sinceBest = 0;
         bool stoppedEarly = false;
         long step = 0;
+        var lines = new TrainLines(engine, comm, metrics);
         try
         {
             while (step < total)
             {
-                if (DistributedTraining.StopRequested(comm, cancel)) throw new OperationCanceledException(cancel); // every rank stops together
-                double lr = schedule.Apply(optimizer, step);
+                if (DistributedTraining.StopRequested(comm, cancel))
+                {
+                    lines.Flush();
+                    throw new OperationCanceledException(cancel); // every rank stops together
+                }
                 var global = order.Take(cfg.GlobalBatch).Select(i => train[i]).ToList();
-                double loss = TrainStep(model, padId, global, bucket, master, optimizer);
+                using (var scope = NewDisposeScope())
+                {
+                    var outcome = engine.Step(step, MicroBatches(model, padId, global), divisor: 1.0); // the shares already average
+                    lines.Add(step + 1, outcome.LossSum, outcome.Lr, order.Epoch);
+                }
                 step++;
-                if (step % NativeHeap.TrimEvery == 0) NativeHeap.Trim();  // as the pretraining loop: no heap creep
-                progress?.Report(new ProgressInfo("finetune", step, total, "steps", $"loss {loss:F4}"));
-                metrics?.Write(new JsonObject { ["step"] = step, ["kind"] = "train", ["loss"] = loss, ["lr"] = lr, ["epoch"] = order.Epoch });
-                if (step % cfg.EvalSteps != 0 && step != total) continue;
-                var point = EvaluateDev(model, padId, dev, step);
+                progress?.Report(new ProgressInfo("finetune", step, total, "steps", lines.LastLoss is double shown ? $"loss {shown:F4}" : ""));
+                bool evaluate = step % cfg.EvalSteps == 0 || step == total;
+                if (evaluate || step % cfg.LogSteps == 0) lines.Flush();
+                if (!evaluate) continue;
+                var point = EvaluateDev(model, dev, step);
                 devCurve.Add(point);
                 metrics?.Write(new JsonObject { ["step"] = step, ["kind"] = "eval", ["loss"] = point.Loss, ["metrics"] = new JsonObject(point.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(double.IsNaN(kv.Value) ? 0 : kv.Value)))) });
                 if (best is null || Better(point, best))
@@ -117,7 +140,6 @@ public sealed class FineTuner
                 }
             }
             if (bestWeights is not null) Restore(network, bestWeights);
-            lora?.Sync();
             lora?.MergeInto();
             if (policy.UsesMasterWeights) model.to(ScalarType.Float32);
             return new FineTuneResult(step, best?.Step ?? step, best, stoppedEarly, devCurve, clock.Elapsed.TotalSeconds,
@@ -126,17 +148,15 @@ public sealed class FineTuner
         finally
         {
             if (bestWeights is not null) foreach (var t in bestWeights.Values) t.Dispose();
+            lines.Dispose();
         }
     }
 
-    /// <summary>One optimizer step over a global batch split into micro-batches.</summary>
-    private double TrainStep(DnaModel model, int padId, IReadOnlyList<FineTuneExample> global, GradientBucket bucket, MasterWeights master, TorchSharp.Modules.AdamW optimizer)
+    /// <summary>This rank's share of a global batch as micro-batches, each loss weighted by its share of the whole global batch.</summary>
+    private IEnumerable<MicroBatchLoss> MicroBatches(DnaModel model, int padId, IReadOnlyList<FineTuneExample> global)
     {
-        using var scope = NewDisposeScope();
-        lora?.Sync();
-        double loss = 0;
-        // This rank's share of the global batch; each micro-batch's loss is still weighted by its share of the whole
-        // global batch, so the sum over ranks (in the bucket) is the global-batch mean.
+        // Each rank's losses are weighted by their share of the whole global batch, so the sum over ranks (in the
+        // bucket) is the global-batch mean.
         var mine = comm.WorldSize == 1 ? global : global.Where((_, i) => i % comm.WorldSize == comm.Rank).ToList();
         for (int start = 0; start < mine.Count; start += cfg.MicroBatch)
         {
@@ -145,28 +165,14 @@ public sealed class FineTuner
             var (ids, mask, target) = FineTuneExamples.Collate(batch, padId, cfg.Task, device);
             var output = model.Run(ids, mask);
             var logits = cfg.Task == FineTuneTask.Token ? output.TokenLogits! : output.SequenceLogits!;
-            var l = Loss(cfg.Task, logits, target);
-            double share = (double)batch.Count / global.Count;
-            (l * share).backward();
-            lora?.PullGradients();
-            bucket.AccumulateFromModel();
-            loss += l.item<float>() * share;
+            yield return new MicroBatchLoss(Loss(cfg.Task, logits, target), (double)batch.Count / global.Count);
         }
-        double norm = bucket.Reduce(1.0);
-        if (comm.WorldSize > 1) loss = comm.AllReduceSum(loss);
-        if (!double.IsFinite(norm) || !double.IsFinite(loss))
-            throw new DnaInputException($"fine-tuning diverged (loss {loss}, gradient norm {norm}); lower the learning rate");
-        bucket.Clip(norm, cfg.MaxGradNorm);
-        optimizer.step();
-        master.PushToModel();
-        bucket.Zero();
-        return loss;
     }
 
-    private DevPoint EvaluateDev(DnaModel model, int padId, IReadOnlyList<FineTuneExample> dev, long step)
+    private DevPoint EvaluateDev(DnaModel model, IReadOnlyList<FineTuneExample> dev, long step)
     {
-        var (loss, probs) = Predictor.Predict(model, dev, cfg.Task, padId, cfg.EvalBatch, device);
-        return new DevPoint(step, loss, Predictor.Score(dev, probs, cfg.Task));
+        var (loss, probs) = FineTuneEvaluation.Run(model, dev, cfg.Task, cfg.EvalBatch, device);
+        return new DevPoint(step, loss, FineTuneEvaluation.Score(dev, probs, cfg.Task));
     }
 
     private bool Better(DevPoint a, DevPoint b) => cfg.SelectBy switch
@@ -192,6 +198,51 @@ public sealed class FineTuner
     {
         using var _ = no_grad();
         foreach (var (name, p) in network.named_parameters()) p.copy_(weights[name]);
+    }
+}
+
+/// <summary>
+/// The per-step train lines of metrics.jsonl, kept with their losses on the device until <see cref="Flush"/> reads them
+/// all at once (after checking the steps stayed finite); the lines written are the same as writing each step at once.
+/// </summary>
+internal sealed class TrainLines(OptimizerStepEngine engine, ICommunicator comm, MetricsWriter? metrics) : IDisposable
+{
+    private readonly List<(long Step, Tensor Loss, double Lr, int Epoch)> pending = [];
+
+    /// <summary>The loss of the last step read (for progress lines).</summary>
+    public double? LastLoss { get; private set; }
+
+    public void Add(long step, Tensor loss, double lr, int epoch) => pending.Add((step, loss.DetachFromDisposeScope(), lr, epoch));
+
+    /// <summary>Writes the pending lines up to the first non-finite step, then raises that failure if there was one.</summary>
+    public void Flush()
+    {
+        if (pending.Count == 0) return;
+        double[] losses;
+        using (var all = stack(pending.Select(p => p.Loss).ToList())) losses = HostReads.Values(all);
+        NumericalFailureException? failure = null;
+        try
+        {
+            engine.ThrowIfDiverged("lower learning_rate, raise warmup_steps, or set max_grad_norm");
+        }
+        catch (NumericalFailureException e)
+        {
+            failure = e;
+        }
+        for (int i = 0; i < pending.Count && (failure is null || pending[i].Step < failure.Step); i++)
+        {
+            double loss = comm.WorldSize > 1 ? comm.AllReduceSum(losses[i]) : losses[i];
+            LastLoss = loss;
+            metrics?.Write(new JsonObject { ["step"] = pending[i].Step, ["kind"] = "train", ["loss"] = loss, ["lr"] = pending[i].Lr, ["epoch"] = pending[i].Epoch });
+        }
+        Dispose();
+        if (failure is not null) throw failure;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in pending) p.Loss.Dispose();
+        pending.Clear();
     }
 }
 

@@ -8,62 +8,60 @@ using static TorchSharp.torch.nn;
 namespace DnaFoundation.Evaluation.FineTuning;
 
 /// <summary>
-/// A low-rank update of one slice of a frozen Linear weight: W[slice] = W₀[slice] + (alpha / r)·B·A, with A
+/// A low-rank update of one slice of a frozen Linear layer's output: y[slice] += (alpha / r)·B·A·dropout(x), with A
 /// initialised as PEFT does (Kaiming-uniform, a = √5) and B = 0, so the adapted model starts identical to the base.
 /// </summary>
 public sealed class LoraAdapter : Module
 {
     private readonly Parameter lora_A, lora_B;
-    private readonly Tensor frozen;
+    private readonly long outputWidth;
 
     public double Scale { get; }
+    public double Dropout { get; }
     public long OutputOffset { get; }
     public long OutputCount { get; }
 
-    public LoraAdapter(Tensor baseSlice, long outOffset, LoraOptions o, Generator generator) : base(nameof(LoraAdapter))
+    /// <param name="outputWidth">The adapted layer's output features; the adapter covers [outOffset, outOffset + outCount).</param>
+    public LoraAdapter(long inFeatures, long outputWidth, long outOffset, long outCount, LoraOptions o, Generator generator, Device device) : base(nameof(LoraAdapter))
     {
+        this.outputWidth = outputWidth;
         OutputOffset = outOffset;
-        OutputCount = baseSlice.shape[0];
-        long inFeatures = baseSlice.shape[1];
+        OutputCount = outCount;
         Scale = o.Alpha / o.Rank;
+        Dropout = o.Dropout;
         double bound = Math.Sqrt(6.0 / ((1 + 5.0) * inFeatures)); // kaiming_uniform_(a=√5): gain² = 2 / (1 + a²)
-        lora_A = new Parameter(rand([o.Rank, inFeatures], generator: generator).mul_(2 * bound).sub_(bound).to(baseSlice.device));
-        lora_B = new Parameter(zeros([OutputCount, o.Rank], device: baseSlice.device));
-        frozen = baseSlice.detach().clone();
-        register_buffer("frozen", frozen, persistent: false);
+        lora_A = new Parameter(rand([o.Rank, inFeatures], generator: generator).mul_(2 * bound).sub_(bound).to(device));
+        lora_B = new Parameter(zeros([OutputCount, o.Rank], device: device));
         RegisterComponents();
     }
 
-    /// <summary>W₀ + scale·B·A for this slice.</summary>
-    public Tensor Effective() => frozen + lora_B.matmul(lora_A) * Scale;
-
-    /// <summary>Chain rule through W = W₀ + s·B·A: ∂L/∂A = s·Bᵀ·G, ∂L/∂B = s·G·Aᵀ for the slice's weight gradient G.</summary>
-    public void AddGradients(Tensor g)
+    /// <summary>
+    /// Adds scale·dropout(x)·Aᵀ·Bᵀ into the adapter's output columns of <paramref name="y"/> (the layer's output), in
+    /// place: a Linear keeps its input, not its output, for backward, so autograd allows it, and only the slice is touched.
+    /// </summary>
+    public Tensor AddTo(Tensor y, Tensor x, bool training)
     {
-        using var scope = NewDisposeScope();
-        g = g.to(lora_A.dtype);
-        AddTo(lora_A, lora_B.detach().t().matmul(g) * Scale);
-        AddTo(lora_B, g.matmul(lora_A.detach().t()) * Scale);
+        var h = Dropout > 0 ? functional.dropout(x, Dropout, training) : x;
+        var d = h.matmul(lora_A.t()).matmul(lora_B.t()).mul(Scale);
+        (OutputCount == outputWidth ? y : y.narrow(-1, OutputOffset, OutputCount)).add_(d);
+        return y;
     }
 
-    private static void AddTo(Parameter p, Tensor grad)
-    {
-        if (p.grad is null) p.grad = grad.detach().clone().DetachFromDisposeScope();
-        else p.grad.add_(grad);
-    }
+    /// <summary>scale·B·A: the change of the slice's weight this adapter stands for.</summary>
+    public Tensor WeightUpdate() => lora_B.matmul(lora_A) * Scale;
 }
 
 /// <summary>
-/// LoRA in weight space: the adapted Linear weights are kept equal to W₀ + s·B·A (<see cref="Sync"/> after every
-/// optimizer step), backward computes each adapted weight's gradient G as usual, and <see cref="PullGradients"/>
-/// turns G into the adapters' gradients; the base weights are never updated. This gives exactly LoRA's update and
-/// needs no change to the model's forward (the fused q/k/v projection gets one adapter per targeted slice).
-/// Not supported: dropout on the adapter input (PEFT's lora_dropout), which has no weight-space form.
+/// LoRA in the forward pass, as PEFT: each targeted Linear layer gets a forward hook adding its adapters' low-rank
+/// term to the layer's output (the fused q/k/v projection gets one adapter per targeted slice); autograd then gives
+/// the adapters' gradients directly, and the frozen base weights get none. <see cref="MergeInto"/> writes
+/// W₀ + s·B·A into the weights and removes the hooks, so the result saves and runs without adapters.
 /// </summary>
 public sealed class LoraAttachment : Module
 {
     private readonly ModuleList<LoraAdapter> adapters = new();
     private readonly List<(Parameter Weight, LoraAdapter Adapter)> links = [];
+    private readonly List<Action> removeHooks = [];
 
     private LoraAttachment() : base(nameof(LoraAttachment)) { }
 
@@ -81,8 +79,6 @@ public sealed class LoraAttachment : Module
 
     public static LoraAttachment Attach(DnaModel model, LoraOptions o, long seed)
     {
-        if (o.Dropout != 0)
-            throw new DnaInputException($"lora dropout {o.Dropout}: adapter-input dropout is not supported by weight-space LoRA; set it to 0 (the model's own dropout still applies)");
         var att = new LoraAttachment();
         var gen = new Generator((ulong)seed);
         var linears = model.named_modules().Where(m => m.module is Linear && m.name.StartsWith("encoder.", StringComparison.Ordinal)).ToList();
@@ -92,11 +88,14 @@ public sealed class LoraAttachment : Module
                 var where = Locate(target) ?? throw new DnaInputException($"LoRA target '{target}' is not known; use query, key, value, dense, ffn_up, ffn_down");
                 foreach (var (_, module) in linears.Where(l => l.name.EndsWith(where.Suffix, StringComparison.Ordinal)))
                 {
-                    var w = ((Linear)module).weight!;
+                    var layer = (Linear)module;
+                    var w = layer.weight!;
                     long count = where.Slice < 0 ? w.shape[0] : w.shape[0] / 3, offset = where.Slice < 0 ? 0 : where.Slice * count;
-                    var adapter = new LoraAdapter(w.narrow(0, offset, count), offset, o, gen);
+                    var adapter = new LoraAdapter(w.shape[1], w.shape[0], offset, count, o, gen, w.device);
                     att.adapters.Add(adapter);
                     att.links.Add((w, adapter));
+                    // The layer's own training flag decides the adapter's dropout (the adapters are not under the model).
+                    att.removeHooks.Add(layer.register_forward_hook((m, x, y) => adapter.AddTo(y, x, m.training)).remove);
                 }
             }
         if (att.links.Count == 0) throw new DnaInputException($"LoRA targets {string.Join(",", o.TargetModules)} match no layer of this model");
@@ -109,39 +108,13 @@ public sealed class LoraAttachment : Module
 
     public int Count => links.Count;
 
-    /// <summary>
-    /// Turns on gradients for the adapted weights (after the optimizer's parameter list was taken without them).
-    /// </summary>
-    public void EnableWeightGradients()
-    {
-        foreach (var w in links.Select(l => l.Weight).Distinct()) w.requires_grad = true;
-    }
-
-    /// <summary>Writes W₀ + s·B·A into every adapted slice.</summary>
-    public void Sync()
-    {
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        foreach (var (w, a) in links) w.narrow(0, a.OutputOffset, a.OutputCount).copy_(a.Effective());
-    }
-
-    /// <summary>Moves the adapted weights' gradients into the adapters and clears them.</summary>
-    public void PullGradients()
-    {
-        using var _ = no_grad();
-        foreach (var (w, a) in links)
-            if (w.grad is not null) a.AddGradients(w.grad.narrow(0, a.OutputOffset, a.OutputCount));
-        foreach (var w in links.Select(l => l.Weight).Distinct()) w.grad?.zero_();
-    }
-
-    /// <summary>Leaves the merged weights in the model and freezes them again: it saves and runs without adapters.</summary>
+    /// <summary>Adds s·B·A into every adapted slice and removes the hooks: the model then saves and runs without adapters.</summary>
     public void MergeInto()
     {
-        Sync();
-        foreach (var w in links.Select(l => l.Weight).Distinct())
-        {
-            w.requires_grad = false;
-            w.grad = null;
-        }
+        foreach (var remove in removeHooks) remove();
+        removeHooks.Clear();
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var (w, a) in links) w.narrow(0, a.OutputOffset, a.OutputCount).add_(a.WeightUpdate().to(w.dtype));
     }
 }

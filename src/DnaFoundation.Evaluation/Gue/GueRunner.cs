@@ -23,7 +23,9 @@ public sealed class GueRunner(Device device, IProgress<ProgressInfo>? progress =
 {
     public GueRunResults Run(GueRunRequest req, CancellationToken cancel = default)
     {
-        if (PrecisionHardware.Warning(req.Precision, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
+        var precision = PrecisionPolicy.For(req.Precision, device);
+        if (PrecisionHardware.Warning(precision.Mode, device, CpuFeatures.Flags) is string slow) log?.Invoke("warning: " + slow);
+        if (req.Precision == PrecisionMode.Auto) log?.Invoke($"precision {precision.Description}");
         var pinned = GuePinnedSettings.Embedded();
         var published = GuePublishedScores.Embedded();
         var tasks = GueTaskDiscovery.Select(req.DataDir, req.Tasks);
@@ -74,8 +76,8 @@ public sealed class GueRunner(Device device, IProgress<ProgressInfo>? progress =
             log?.Invoke($"{task.Name} seed {seed}: {trainEx.Length} train / {devEx.Length} dev / {testEx.Length} test, {FineTuner.TotalSteps(cfg, trainEx.Length)} steps, max length {used.MaxLength}; {loaded.Origin}");
             var runDir = Path.Combine(req.OutputDir, "runs", task.Name.Replace('/', '_'), $"seed-{seed}");
             var result = new FineTuner(cfg, device, progress).Run(model, loaded.Tokenizer.PadId, trainEx, devEx, runDir, cancel);
-            var (_, probs) = Predictor.Predict(model, testEx, FineTuneTask.SingleLabel, loaded.Tokenizer.PadId, cfg.EvalBatch, device);
-            var testMetrics = Predictor.Score(testEx, probs, FineTuneTask.SingleLabel);
+            var (_, probs) = FineTuneEvaluation.Run(model, testEx, FineTuneTask.SingleLabel, cfg.EvalBatch, device);
+            var testMetrics = FineTuneEvaluation.Score(testEx, probs, FineTuneTask.SingleLabel);
             var devMetrics = new Dictionary<string, double>(result.Best!.Metrics) { ["loss"] = result.Best.Loss };
             seeds.Add(new GueSeedResult(seed, testMetrics, devMetrics, result.BestStep, result.Steps, result.Seconds));
             log?.Invoke($"{task.Name} seed {seed}: test MCC {testMetrics["mcc"]:F4} (best dev step {result.BestStep} of {result.Steps}, {result.Seconds:F0} s)");
@@ -95,13 +97,8 @@ public sealed class GueRunner(Device device, IProgress<ProgressInfo>? progress =
         return s with { MaxLength = Math.Min(longest, maxPositions) };
     }
 
-    internal static FineTuneConfig ToFineTune(GueSettings s, int seed, PrecisionMode precision) => new()
-    {
-        Task = FineTuneTask.SingleLabel, LearningRate = s.LearningRate, GlobalBatch = s.GlobalBatch, MicroBatch = s.MicroBatch,
-        EvalBatch = s.EvalBatch, MaxLength = s.MaxLength, Epochs = s.Epochs, MaxSteps = s.MaxSteps, WarmupSteps = s.WarmupSteps,
-        EvalSteps = s.EvalSteps, WeightDecay = s.WeightDecay, MaxGradNorm = s.MaxGradNorm, SelectBy = s.SelectBy, Seed = seed,
-        Precision = precision,
-    };
+    internal static FineTuneConfig ToFineTune(GueSettings s, int seed, PrecisionMode precision) =>
+        s with { Task = FineTuneTask.SingleLabel, Seed = seed, Precision = precision };
 
     /// <summary>A seeded subset (quick runs); the order of the kept rows is the file's.</summary>
     internal static IReadOnlyList<T> Subsample<T>(IReadOnlyList<T> rows, int max, int seed)

@@ -2,8 +2,10 @@ using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Metrics;
 using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
+using DnaFoundation.Model.Inference;
 using DnaFoundation.Tokenizers;
 using static TorchSharp.torch;
+using DnaFoundation.Data.Reference;
 
 namespace DnaFoundation.Evaluation.Variants;
 
@@ -30,7 +32,7 @@ public sealed class VariantRow
 
 public sealed record VariantScoringRequest(
     string Model, string? Tokenizer, string Vcf, string Fasta, string Output, int Window, VariantScores Scores,
-    int ClassIndex, IReadOnlyDictionary<string, int> IdLabels);
+    int ClassIndex, IReadOnlyDictionary<string, int> IdLabels, InferenceOptions? Inference = null);
 
 /// <summary>AUROC of each score against labels, oriented so that higher means "more likely labelled 1".</summary>
 public sealed record VariantAuroc(string Score, string Orientation, int Positives, int Negatives, double Auroc);
@@ -51,25 +53,31 @@ public sealed class VariantScoringJob(Device device, IProgress<ProgressInfo>? pr
         CheckHeads(model, req);
         using var genome = FastaGenome.Open(req.Fasta);
         if (req.Window > model.Config.MaxPositionEmbeddings && model.Config.PositionEmbeddingType == PositionScheme.Absolute)
-            throw new DnaInputException($"--window {req.Window} is longer than the model's {model.Config.MaxPositionEmbeddings} positions");
+            throw new DnaInputException($"a window of {req.Window} bp is longer than the model's {model.Config.MaxPositionEmbeddings} positions");
         var prep = new VariantPreparer(genome, req.Window);
-        var scorer = new VariantScorer(model, tokenizer, device, req.ClassIndex);
+        var scorer = new VariantScorer(model, tokenizer, device, req.ClassIndex, req.Inference);
         var records = VcfReader.Read(req.Vcf).ToList();
         var rows = new List<VariantRow>(records.Count);
-        foreach (var rec in records)
+        foreach (var s in scorer.ScoreAll(records.Select(prep.Prepare), req.Scores))
         {
-            var s = scorer.Score(prep.Prepare(rec), req.Scores);
-            rows.Add(new VariantRow
-            {
-                Chrom = rec.Chrom, Pos = rec.Position, Id = rec.Id, Ref = rec.Ref, Alt = rec.Alt, Contig = s.Variant.Contig,
-                Status = s.Status, FastaRef = s.Variant.Status == VariantStatus.RefMismatch ? s.Variant.ReferenceBases : null,
-                Llr = s.Llr, LlrForward = s.LlrForward, LlrReverse = s.LlrReverse, LlrMethod = s.LlrMethod, ClassifierDelta = s.ClassifierDelta,
-                EmbeddingDistance = s.EmbeddingDistance, Label = LabelOf(rec.Id, req.IdLabels),
-            });
+            rows.Add(Row(s, req.IdLabels));
             progress?.Report(new ProgressInfo("score-variants", rows.Count, records.Count, "variants"));
         }
         TableWriter.Write(req.Output, rows);
         return (rows, Aurocs(rows));
+    }
+
+    /// <summary>A score as an output row (the table <c>dnafm score-variants</c> and <c>serve</c> both write).</summary>
+    public static VariantRow Row(VariantScore s, IReadOnlyDictionary<string, int>? idLabels = null)
+    {
+        var rec = s.Variant.Record;
+        return new VariantRow
+        {
+            Chrom = rec.Chrom, Pos = rec.Position, Id = rec.Id, Ref = rec.Ref, Alt = rec.Alt, Contig = s.Variant.Contig,
+            Status = s.Status, FastaRef = s.Variant.Status == VariantStatus.RefMismatch ? s.Variant.ReferenceBases : null,
+            Llr = s.Llr, LlrForward = s.LlrForward, LlrReverse = s.LlrReverse, LlrMethod = s.LlrMethod, ClassifierDelta = s.ClassifierDelta,
+            EmbeddingDistance = s.EmbeddingDistance, Label = idLabels is null ? null : LabelOf(rec.Id, idLabels),
+        };
     }
 
     private static void CheckHeads(DnaModel model, VariantScoringRequest req)

@@ -1,3 +1,4 @@
+using DnaFoundation.Data.Reference;
 namespace DnaFoundation.Evaluation.Variants;
 
 /// <summary>The status column of score-variants output: why a row has a score, or why it has none.</summary>

@@ -1,3 +1,4 @@
+using DnaFoundation.Data.Reference;
 namespace DnaFoundation.Evaluation.Variants;
 
 /// <summary>
@@ -8,6 +9,9 @@ namespace DnaFoundation.Evaluation.Variants;
 /// </summary>
 public sealed record VariantWindow(string Bases, int VariantOffset, long Start, string RightFlank)
 {
+    /// <summary>The window width used unless one is asked for (key <c>window</c>).</summary>
+    public const int DefaultWidth = 128;
+
     /// <summary>Bases fetched past the window's right end (the longest deletion refilled with reference).</summary>
     public const int FlankSlack = 256;
 
@@ -17,17 +21,8 @@ public sealed record VariantWindow(string Bases, int VariantOffset, long Start, 
         if (width < 1) throw new ArgumentOutOfRangeException(nameof(width));
         int offset = width / 2;
         long start = position0 - offset;
-        var all = Padded(genome, contig, start, start + width + FlankSlack);
+        var all = genome.FetchPadded(contig, start, start + width + FlankSlack);
         return new VariantWindow(all[..width], offset, start, all[width..]);
-    }
-
-    /// <summary>Bases of [start, end) with N outside the contig.</summary>
-    public static string Padded(IReferenceGenome genome, string contig, long start, long end)
-    {
-        long length = genome.Length(contig);
-        long from = Math.Clamp(start, 0, length), to = Math.Clamp(end, 0, length);
-        var inside = from < to ? genome.Fetch(contig, from, to) : "";
-        return new string('N', (int)(from - start)) + inside + new string('N', (int)(end - start - (from - start) - inside.Length));
     }
 
     /// <summary>

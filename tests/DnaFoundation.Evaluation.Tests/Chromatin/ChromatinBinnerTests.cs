@@ -1,6 +1,8 @@
 using DnaFoundation.Evaluation.Chromatin;
 using DnaFoundation.Evaluation.Datasets;
 using DnaFoundation.Evaluation.Variants;
+using DnaFoundation.Data.Reference;
+using DnaFoundation.Data.Intervals;
 
 namespace DnaFoundation.Evaluation.Tests.Chromatin;
 

@@ -71,21 +71,4 @@ public class ReaderTests
         Assert.Equal(2, e.Line);
         Assert.Contains("'DNase'", e.Message);
     }
-
-    [Fact]
-    public void Bed_reader_checks_coordinates_and_merges()
-    {
-        using var d = new TempDir();
-        var ok = BedReader.Read(Write(d, "a.bed", "track name=x\nchr1\t10\t20\tpeak\nchr1\t15\t30\nchr1\t40\t50\nchr2\t0\t5\n"));
-        Assert.Equal(4, ok.Count);
-        var merged = BedReader.Merged(ok, "chr1");
-        Assert.Equal([new BedInterval("chr1", 10, 30), new BedInterval("chr1", 40, 50)], merged);
-        var e = Assert.Throws<DnaInputException>(() => BedReader.Read(Write(d, "b.bed", "chr1\t10\t20\nchr1\t30\t5\n")));
-        Assert.Equal(2, e.Line);
-        Assert.Contains("before start", e.Message);
-        var dropped = new List<string>();
-        Assert.Single(BedReader.Read(d.File("b.bed"), dropped));
-        Assert.Single(dropped);
-        Assert.Contains("b.bed:2:", dropped[0]);
-    }
 }

@@ -1,5 +1,6 @@
 using DnaFoundation.Evaluation.Attention;
 using DnaFoundation.Evaluation.Embeddings;
+using DnaFoundation.Model.Inference;
 using DnaFoundation.Evaluation.Tests.FineTuning;
 using DnaFoundation.Model.Heads;
 using DnaFoundation.TestSupport;

@@ -56,9 +56,9 @@ public class FineTunerTests
         Assert.Equal(FineTuner.TotalSteps(cfg, train.Length), result.Steps);
         Assert.Equal(result.Dev.MinBy(p => p.Loss)!.Step, result.BestStep);
         // The returned model is the best one: its dev loss is the best point's.
-        var (loss, probs) = Predictor.Predict(model, dev, FineTuneTask.SingleLabel, ToyData.Char.PadId, 64, CPU);
+        var (loss, probs) = FineTuneEvaluation.Run(model, dev, FineTuneTask.SingleLabel, 64, CPU);
         Assert.Equal(result.Best!.Loss, loss, 4);
-        var mcc = Predictor.Score(dev, probs, FineTuneTask.SingleLabel)["mcc"];
+        var mcc = FineTuneEvaluation.Score(dev, probs, FineTuneTask.SingleLabel)["mcc"];
         Assert.True(mcc > 0.8, $"dev MCC {mcc}");
         Assert.True(File.Exists(dir.File("metrics.jsonl")));
     }

@@ -88,10 +88,20 @@ public class GueRunnerTests
         var cfg = new FineTuneConfig { LearningRate = 1e-3, GlobalBatch = 16, MicroBatch = 16, MaxSteps = 3, WarmupSteps = 0, EvalSteps = 3, MaxLength = 64 };
         var req = new FineTuneRequest("tiny", "char", false, new FineTuneInputs { Train = d.File("train.csv"), Dev = d.File("dev.csv"), Test = d.File("test.csv") },
             cfg, d.File("run"), []);
-        using var doc = new FineTuneJob(CPU).Run(req);
-        Assert.Equal(3, doc.RootElement.GetProperty("steps").GetInt64());
-        Assert.True(doc.RootElement.GetProperty("test").TryGetProperty("mcc", out _));
-        Assert.Contains("sequence.classifier.weight", doc.RootElement.GetProperty("initialized_heads").EnumerateArray().Select(e => e.GetString()));
+        var result = new FineTuneJob(CPU).Run(req)!;
+        Assert.Equal(3, result.Steps);
+        Assert.True(result.Test!.ContainsKey("mcc"));
+        Assert.Contains("sequence.classifier.weight", result.InitializedHeads);
+        // results.json is the typed result serialized, with the key order and optional test keys it always had.
+        using (var written = JsonDocument.Parse(File.ReadAllText(d.File(Path.Combine("run", "results.json")))))
+        {
+            Assert.Equal(["model", "origin", "initialized_heads", "tokenizer", "config", "inputs", "labels", "steps", "best_step", "stopped_early", "seconds",
+                "trainable_parameters", "final_model", "best_dev", "dropped_input_rows", "precision", "blas", "test_loss", "test", "test_predictions"],
+                written.RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(result.Test["mcc"], written.RootElement.GetProperty("test").GetProperty("mcc").GetDouble());
+            Assert.Equal(result.BestDev!.Loss, written.RootElement.GetProperty("best_dev").GetProperty("loss").GetDouble());
+            Assert.Equal(result.TestPredictions, written.RootElement.GetProperty("test_predictions").GetString());
+        }
         var final = d.File(Path.Combine("run", "final"));
         Assert.True(File.Exists(Path.Combine(final, "config.json")));
         Assert.True(File.Exists(Path.Combine(final, "vocab.txt")));

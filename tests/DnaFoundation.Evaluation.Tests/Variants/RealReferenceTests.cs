@@ -1,5 +1,6 @@
 using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.TestSupport;
+using DnaFoundation.Data.Reference;
 
 namespace DnaFoundation.Evaluation.Tests.Variants;
 

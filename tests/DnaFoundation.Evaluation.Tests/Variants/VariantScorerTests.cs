@@ -3,6 +3,7 @@ using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.Model;
 using DnaFoundation.Tokenizers;
 using static TorchSharp.torch;
+using DnaFoundation.Data.Reference;
 
 namespace DnaFoundation.Evaluation.Tests.Variants;
 

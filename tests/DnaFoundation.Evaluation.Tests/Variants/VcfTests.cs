@@ -1,6 +1,7 @@
 using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Variants;
 using DnaFoundation.TestSupport;
+using DnaFoundation.Data.Reference;
 
 namespace DnaFoundation.Evaluation.Tests.Variants;
 
