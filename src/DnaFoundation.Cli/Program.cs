@@ -9,10 +9,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // Read by libgomp once, when libtorch loads it: set before any command touches torch.
+        OpenMpWaitPolicy.ApplyProcessDefault();
         try
         {
             // Process-wide and read by glibc at each allocation: set before any command allocates tensors.
             NativeAllocator.ApplyProcessPolicy(Environment.GetEnvironmentVariable(NativeAllocator.PolicyVariable));
+            // Before libtorch's first matrix product binds sgemm_: the faster of libtorch's MKL and a system OpenBLAS.
+            BlasProvider.Select(Environment.GetEnvironmentVariable(BlasProvider.Variable));
         }
         catch (DnaInputException e)
         {

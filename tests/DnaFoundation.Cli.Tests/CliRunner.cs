@@ -14,7 +14,11 @@ public static class CliRunner
 
     /// <summary>Runs <c>dnafm</c> with extra environment variables (a null value removes one).</summary>
     public static Result RunWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
-        Start("dotnet", [Dll, .. args], null, TimeSpan.FromMinutes(10), psi =>
+        RunWithEnvironmentIn(null, environment, args);
+
+    /// <summary>Runs <c>dnafm</c> in <paramref name="workingDirectory"/> with extra environment variables (a null value removes one).</summary>
+    public static Result RunWithEnvironmentIn(string? workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        Start("dotnet", [Dll, .. args], workingDirectory, TimeSpan.FromMinutes(10), psi =>
         {
             foreach (var (k, v) in environment)
                 if (v is null) psi.Environment.Remove(k);
@@ -36,7 +40,24 @@ public static class CliRunner
         });
     }
 
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "dnafm.dll");
+    /// <summary>
+    /// What every dnafm child of the tests gets: CI mode, and a cache folder of this test process (the measured BLAS
+    /// choice, <c>$XDG_CACHE_HOME/dnafm/blas.json</c>) instead of the user's, removed when the test process exits.
+    /// </summary>
+    public static void PrepareEnvironment(ProcessStartInfo psi)
+    {
+        psi.Environment["CI"] = "true";
+        psi.Environment["XDG_CACHE_HOME"] = CacheHome.Value;
+    }
+
+    private static readonly Lazy<string> CacheHome = new(() =>
+    {
+        var dir = new DnaFoundation.TestSupport.TempDir("cache");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => dir.Dispose();
+        return dir.Path;
+    });
+
+    internal static string Dll => Path.Combine(AppContext.BaseDirectory, "dnafm.dll");
 
     private static Result Start(string program, IEnumerable<string> arguments, string? workingDirectory, TimeSpan timeout, Action<ProcessStartInfo>? configure = null)
     {
@@ -48,7 +69,7 @@ public static class CliRunner
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        psi.Environment["CI"] = "true";
+        PrepareEnvironment(psi);
         configure?.Invoke(psi);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -22,7 +22,7 @@ public class FoundationCommandTests
         Assert.Equal(0, r.ExitCode);
         var doc = System.Text.Json.JsonDocument.Parse(r.StdOut);
         Assert.Equal("loaded", doc.RootElement.GetProperty("torch").GetString());
-        Assert.Equal("cpu", doc.RootElement.GetProperty("build backend").GetString());
+        Assert.Equal("cpu", doc.RootElement.GetProperty("backend").GetString());
     }
 
     [Fact]

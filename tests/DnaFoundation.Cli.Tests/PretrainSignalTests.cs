@@ -152,7 +152,7 @@ public class PretrainSignalTests(StraightPretrainRun straight, ITestOutputHelper
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dnafm.dll"));
         foreach (var a in Args(outputDir)) psi.ArgumentList.Add(a);
-        psi.Environment["CI"] = "true";
+        CliRunner.PrepareEnvironment(psi);
         return new Run(Process.Start(psi)!);
     }
 

@@ -17,14 +17,16 @@ public class QuickstartTests
         Assert.True(r.ExitCode == 0, r.StdErr);
 
         var report = File.ReadAllText(Path.Combine(dir.Path, "report.md"));
-        foreach (var section in new[] { "## Summary", "## Pretraining", "## Fine-tuning on GUE prom_core_all", "## Variant effects", "## Attention map", "## The commands" })
+        foreach (var section in new[] { "## Summary", "## Pretraining", "## Fine-tuning on GUE prom_core_all", "## Variant effects", "## Promoter track on chr20 (predict)", "## Attention map", "## The commands" })
             Assert.Contains(section, report);
-        foreach (var command in new[] { "dnafm tokenizer train", "dnafm data shard", "dnafm pretrain", "dnafm finetune", "dnafm score-variants", "dnafm attention" })
+        foreach (var command in new[] { "dnafm tokenizer train", "dnafm data shard", "dnafm pretrain", "dnafm finetune", "dnafm score-variants", "dnafm predict", "dnafm attention" })
             Assert.Contains(command, report);
         Assert.Matches(@"prom_core_all test MCC \| -?\d\.\d{3}", report);
         Assert.Contains("Clinvar179", report);
 
-        foreach (var png in new[] { "pretrain/loss.png", "finetune/confusion_test.png" })
+        Assert.Matches(@"\| 20:10,0\d\d,\d{3}-10,0\d\d,\d{3} \| \d\.\d{3} \|", report);
+        Assert.StartsWith("track type=bedGraph", File.ReadLines(Path.Combine(dir.Path, "track", "promoters.bedgraph")).First());
+        foreach (var png in new[] { "pretrain/loss.png", "finetune/confusion_test.png", "track/promoters.png" })
         {
             var bytes = File.ReadAllBytes(Path.Combine(dir.Path, png));
             Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', png);

@@ -5,8 +5,10 @@ namespace DnaFoundation.TestSupport;
 
 /// <summary>
 /// A tiny HTTP server on 127.0.0.1 serving in-memory files with Range support. <see cref="CutFirstResponseAfter"/>
-/// drops the first download of a file part-way, to exercise resume. Nothing here touches the internet. Used by the
-/// Data tests (ManifestFetcher) and the CLI tests (<c>dnafm data fetch</c>).
+/// drops the first download of a file part-way, to exercise resume. A <see cref="Handler"/> can answer requests
+/// first (the mock Hugging Face Hub does) and send bodies through <see cref="Serve"/>. Nothing here touches the
+/// internet. Used by the Data tests (ManifestFetcher, the Hub client) and the CLI tests (<c>dnafm data fetch</c>,
+/// <c>dnafm model fetch</c>).
 /// </summary>
 public sealed class LocalHttpServer : IDisposable
 {
@@ -29,6 +31,15 @@ public sealed class LocalHttpServer : IDisposable
     }
 
     public int CutFirstResponseAfter { get; init; } = 1000;
+
+    /// <summary>Answers a request before the static files are looked at; returns false to fall through to them.</summary>
+    public Func<HttpListenerContext, bool>? Handler { get; set; }
+
+    /// <summary>Every request as "METHOD PATH".</summary>
+    public List<string> Requests { get; } = [];
+
+    /// <summary>Drops the first <paramref name="count"/> responses of <see cref="Serve"/> after <see cref="CutFirstResponseAfter"/> bytes.</summary>
+    public void CutNext(int count) => Interlocked.Exchange(ref cutsLeft, count);
 
     public void Add(string name, byte[] content) { lock (files) files[name] = content; }
 
@@ -55,17 +66,26 @@ public sealed class LocalHttpServer : IDisposable
 
     private void Handle(HttpListenerContext ctx)
     {
+        lock (Requests) Requests.Add($"{ctx.Request.HttpMethod} {ctx.Request.Url!.AbsolutePath}");
+        if (Handler?.Invoke(ctx) == true) return;
         var name = ctx.Request.Url!.AbsolutePath.TrimStart('/');
         byte[]? body;
         lock (files) files.TryGetValue(name, out body);
-        lock (RangeHeaders) RangeHeaders.Add(ctx.Request.Headers["Range"]);
-        var res = ctx.Response;
         if (body is null)
         {
-            res.StatusCode = 404;
-            res.Close();
+            lock (RangeHeaders) RangeHeaders.Add(ctx.Request.Headers["Range"]);
+            ctx.Response.StatusCode = 404;
+            ctx.Response.Close();
             return;
         }
+        Serve(ctx, body);
+    }
+
+    /// <summary>Sends <paramref name="body"/> (the tail a Range asks for; headers only for HEAD), cut when cuts are pending.</summary>
+    public void Serve(HttpListenerContext ctx, byte[] body, bool mayCut = true)
+    {
+        lock (RangeHeaders) RangeHeaders.Add(ctx.Request.Headers["Range"]);
+        var res = ctx.Response;
         long from = 0;
         var range = ctx.Request.Headers["Range"];
         if (range is not null && range.StartsWith("bytes=", StringComparison.Ordinal))
@@ -81,7 +101,12 @@ public sealed class LocalHttpServer : IDisposable
             res.AddHeader("Content-Range", $"bytes {from}-{body.Length - 1}/{body.Length}");
         }
         res.ContentLength64 = body.Length - from;
-        if (Interlocked.Decrement(ref cutsLeft) >= 0)
+        if (ctx.Request.HttpMethod == "HEAD")
+        {
+            res.Close();
+            return;
+        }
+        if (mayCut && Interlocked.Decrement(ref cutsLeft) >= 0)
         {
             // Send part of the body, then drop the connection.
             res.OutputStream.Write(body, (int)from, Math.Min(CutFirstResponseAfter, body.Length - (int)from));

@@ -26,8 +26,23 @@ public static class TestPaths
         return path;
     }
 
+    /// <summary>
+    /// Path under ../shared/checkpoint-formats (what is publicly known of each published checkpoint: configs, key
+    /// lists with shapes); the calling [SkippableFact] is reported skipped when it is not on this machine.
+    /// </summary>
+    public static string CheckpointFormats(params string[] parts)
+    {
+        var root = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "checkpoint-formats"));
+        var path = Path.Combine([root, .. parts]);
+        Skip.IfNot(File.Exists(path) || Directory.Exists(path), $"needs {path} (../shared/checkpoint-formats), which is not present on this machine");
+        return path;
+    }
+
     private static string FindRepoRoot()
     {
+        // A published test folder outside the checkout (benchmarks/gpu/run.sh) names the checkout explicitly.
+        var env = Environment.GetEnvironmentVariable("DNAFM_REPO_ROOT");
+        if (!string.IsNullOrEmpty(env) && File.Exists(Path.Combine(env, "DnaFoundation.sln"))) return Path.GetFullPath(env);
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DnaFoundation.sln")))
             dir = dir.Parent;

@@ -5,6 +5,7 @@ using DnaFoundation.Core;
 using DnaFoundation.Evaluation.Attention;
 using DnaFoundation.Evaluation.Embeddings;
 using DnaFoundation.Evaluation.FineTuning;
+using DnaFoundation.Model.Inference;
 using DnaFoundation.Model.Runtime;
 
 namespace DnaFoundation.Cli.Commands;
@@ -16,7 +17,7 @@ public sealed class AttentionCommand : ICliCommand
 
     public Command Build()
     {
-        var model = new Option<string>("--model") { Description = "Model directory.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory (ours or a published Hugging Face one)." + ModelLocator.HubHelp, Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer (default: the model directory's)." };
         var sequence = new Option<string?>("--sequence") { Description = "One DNA sequence." };
         var input = new Option<string?>("--input") { Description = "FASTA or CSV/TSV of sequences (one output folder each)." };
@@ -24,25 +25,27 @@ public sealed class AttentionCommand : ICliCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Truncate to this many tokens (heatmaps get unreadable past ~100).", DefaultValueFactory = _ => 128 };
         var layers = new Option<string?>("--layers") { Description = "Only these layers' PNGs (comma-separated, 0-based); the JSON always has all." };
         var heads = new Option<string?>("--heads") { Description = "Only these heads' PNGs (comma-separated, 0-based)." };
-        var device = CommonOptions.Device();
-        var threads = CommonOptions.Threads();
+        var batchSize = CommonOptions.BatchSize();
+        var compute = new DeviceOptions();
         var cmd = new Command("attention", CommonOptions.WithExamples(
             "Attention maps from the eager attention path: probabilities per layer and head to JSON, and PNG heatmaps labelled with tokens and their first base.",
             "dnafm attention --model runs/chr20/final --sequence TATAAAAGGCGCGCCATGCATG --output attn/",
             "dnafm attention --model runs/chr20/final --input promoters.fa --layers 1 --output attn/"));
-        foreach (var o in new Option[] { model, tokenizer, sequence, input, output, maxTokens, layers, heads, device, threads }) cmd.Options.Add(o);
-        CliAction.Run(cmd, (parse, _) =>
+        foreach (var o in (Option[])[model, tokenizer, sequence, input, output, maxTokens, layers, heads, batchSize, .. compute.All]) cmd.Options.Add(o);
+        CliAction.Run(cmd, (parse, ct) =>
         {
-            var choice = DeviceChoice.Parse(parse.GetValue(device), parse.GetValue(threads));
-            choice.ApplyToCurrentThread();
+            var choice = compute.Apply(parse);
             var seqs = parse.GetValue(sequence) is string s ? new List<(string, string)> { ("sequence", s) }
                 : parse.GetValue(input) is string f ? EmbeddingIo.ReadInput(f)
                 : throw new DnaInputException("give --sequence or --input");
-            var (m, tok) = ModelSource.LoadEncoder(parse.GetValue(model)!, parse.GetValue(tokenizer), choice.Device);
+            var (m, tok) = ModelSource.LoadEncoder(ModelLocator.Resolve(parse, model, ct), parse.GetValue(tokenizer), choice.Device);
             using var _m = m;
-            foreach (var (id, seq) in seqs)
+            int b = parse.GetValue(batchSize);
+            if (b < 1) throw new DnaInputException($"--batch-size {b}: must be at least 1");
+            var runner = new InferenceRunner(m, choice.Device, InferenceOptions.Default with { BatchSize = b, SortWindow = Math.Max(b, 64) });
+            foreach (var r in AttentionResult.ComputeAll(runner, tok, seqs, parse.GetValue(maxTokens), ct))
             {
-                var r = AttentionResult.Compute(m, tok, id, seq, parse.GetValue(maxTokens), choice.Device);
+                var id = r.Id;
                 var dir = System.IO.Path.Combine(parse.GetValue(output)!, string.Concat(id.Select(c => char.IsLetterOrDigit(c) || c is '-' or '.' ? c : '_')));
                 Directory.CreateDirectory(dir);
                 r.WriteJson(System.IO.Path.Combine(dir, "attention.json"));

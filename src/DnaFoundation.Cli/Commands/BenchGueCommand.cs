@@ -15,7 +15,7 @@ public sealed class BenchGueCommand : ICliCommand
     public Command Build()
     {
         var data = new Option<string>("--data") { Description = "GUE root: one folder per task (e.g. prom/prom_core_all) with train/dev/test.csv.", Required = true };
-        var model = new Option<string>("--model") { Description = "Model directory or preset name (random init).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory or preset name (random init)." + ModelLocator.HubHelp, Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer (default: the model directory's)." };
         var randomInit = new Option<bool>("--random-init") { Description = "Fine-tune the model's architecture from random weights (the no-pretraining control)." };
         var tasks = new Option<string[]>("--tasks") { Description = "Task folders, comma-separated or repeated (default: every task found).", AllowMultipleArgumentsPerToken = true };
@@ -25,7 +25,7 @@ public sealed class BenchGueCommand : ICliCommand
         var maxLength = new Option<int?>("--max-length") { Description = "Override the pinned max token length (recorded)." };
         var maxSteps = new Option<int?>("--max-steps") { Description = "Override max steps (recorded)." };
         var microBatch = new Option<int?>("--micro-batch") { Description = "Examples per forward pass; the global batch stays 32 by accumulation." };
-        var precision = new Option<string>("--precision") { DefaultValueFactory = _ => "fp32", Description = "fp32 | bf16." };
+        var precision = CommonOptions.Precision();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var set = CommonOptions.Set();
@@ -55,9 +55,9 @@ public sealed class BenchGueCommand : ICliCommand
             if (parse.GetValue(microBatch) is int mb) overrides["micro_batch"] = Inv(mb);
             int n = parse.GetValue(seeds);
             if (n < 1) throw new DnaInputException("--seeds must be at least 1");
-            var req = new GueRunRequest(parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(tokenizer), parse.GetValue(tasks) ?? [],
+            var req = new GueRunRequest(parse.GetValue(data)!, ModelLocator.Resolve(parse, model, cancel), parse.GetValue(tokenizer), parse.GetValue(tasks) ?? [],
                 Enumerable.Range(42, n).ToList(), overrides, parse.GetValue(randomInit), parse.GetValue(output)!,
-                parse.GetValue(precision) == "bf16" ? PrecisionMode.Bf16 : PrecisionMode.Fp32);
+                CommonOptions.ParsePrecision(parse.GetValue(precision)));
             new GueRunner(choice.Device, new ConsoleProgress(Console.Error), msg => Console.Error.WriteLine(msg)).Run(req, cancel);
             Console.WriteLine(System.IO.Path.Combine(req.OutputDir, "results.md"));
             return 0;

@@ -42,9 +42,9 @@ public sealed class InfoCommand : ICliCommand
             ["os"] = $"{RuntimeInformation.OSDescription} ({RuntimeInformation.RuntimeIdentifier})",
             ["torchsharp"] = TorchEnvironment.TorchSharpVersion,
             ["libtorch"] = TorchEnvironment.LibTorchVersion,
-            ["build backend"] = TorchEnvironment.BuildBackend,
             ["cpu cores"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["native memory"] = $"{NativeAllocator.Policy}; {NativeAllocator.PolicyVariable}=retain|default",
+            ["openmp wait policy"] = OpenMpWaitPolicy.Policy,
         };
         var problem = TorchEnvironment.TryLoad();
         if (problem is not null)
@@ -54,14 +54,17 @@ public sealed class InfoCommand : ICliCommand
             return r;
         }
         r["torch"] = "loaded";
+        r["backend"] = TorchEnvironment.Backend.Describe();
+        r["libtorch library"] = TorchEnvironment.Backend.LibraryDirectory ?? "unknown";
         r["torch threads"] = torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture);
         bool cuda = torch.cuda.is_available();
-        r["cuda backend"] = cuda ? "loaded" : (TorchEnvironment.BuildBackend == "cuda" ? "built for CUDA, but no usable GPU/driver" : "not loaded (cpu build)");
+        r["cuda backend"] = cuda ? "loaded" : (TorchEnvironment.Backend.Kind == "cuda" ? "present, but no usable GPU/driver" : "not loaded (cpu libtorch)");
         var devices = new List<string> { "cpu" };
         if (cuda)
             for (int i = 0; i < torch.cuda.device_count(); i++) devices.Add($"cuda:{i}");
         r["devices"] = string.Join(", ", devices);
         r["default device"] = DeviceChoice.Parse("auto", null).Device.ToString();
+        foreach (var (k, v) in BlasReport.InfoRows()) r[k] = v;
         return r;
     }
 }

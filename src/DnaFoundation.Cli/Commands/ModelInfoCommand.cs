@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DnaFoundation.Cli.Hosting;
 using DnaFoundation.Core;
 using DnaFoundation.Model;
+using DnaFoundation.Model.Checkpoints;
 
 namespace DnaFoundation.Cli.Commands;
 
@@ -14,7 +15,7 @@ public sealed class ModelInfoCommand : ICliCommand
 
     public Command Build()
     {
-        var model = new Option<string>("--model", "-m") { Description = "A preset (" + string.Join(", ", ModelPresets.Names) + "), a config.json, or a model directory.", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "A preset (" + string.Join(", ", ModelPresets.Names) + "), a config.json, or a model directory." + ModelLocator.HubHelp, Required = true };
         var heads = new Option<string?>("--heads") { Description = "Heads to count: none, mlm, sequence, token, multitask (default: from the config's architectures)." };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
         var set = CommonOptions.Set();
@@ -25,9 +26,9 @@ public sealed class ModelInfoCommand : ICliCommand
         cmd.Options.Add(heads);
         cmd.Options.Add(json);
         cmd.Options.Add(set);
-        CliAction.Run(cmd, (parse, _) =>
+        CliAction.Run(cmd, (parse, ct) =>
         {
-            var config = ModelPresets.Load(parse.GetValue(model)!, parse.GetValue(set));
+            var config = ModelPresets.Load(ModelLocator.Resolve(parse, model, ct), parse.GetValue(set));
             var h = ModelCommands.ParseHeads(parse.GetValue(heads)) ?? ModelFactory.HeadsFor(config.Architectures?.FirstOrDefault());
             if (parse.GetValue(json))
             {
@@ -37,13 +38,24 @@ public sealed class ModelInfoCommand : ICliCommand
                     ["layout"] = config.Layout.ToString(),
                     ["parameters"] = ModelSummary.ParameterCount(config, h),
                     ["checkpoint_parameters"] = ModelSummary.CheckpointParameterCount(config, h),
-                    ["config"] = JsonNode.Parse(JsonSerializer.Serialize(config, ConfigLoader.Options)),
+                    ["config"] = JsonNode.Parse(JsonSerializer.Serialize(config with { Published = null }, ConfigLoader.Options)),
                 };
+                if (config.Published is { } published)
+                {
+                    report["published_family"] = JsonNamingPolicy.KebabCaseLower.ConvertName(published.Family.ToString());
+                    report["ignored_config_keys"] = new JsonArray([.. HfConfigReader.IgnoredKeys(published.Config).Select(k => (JsonNode)k)]);
+                }
                 Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {
                 Console.Write(ModelSummary.Describe(config, h));
+                if (config.Published is { } published)
+                {
+                    // A published config.json: what was recognised, and what transformers wrote that the architecture does not use.
+                    Console.WriteLine($"published family   {JsonNamingPolicy.KebabCaseLower.ConvertName(published.Family.ToString())}");
+                    Console.WriteLine($"ignored keys       {string.Join(", ", HfConfigReader.IgnoredKeys(published.Config))}");
+                }
             }
             return 0;
         });

@@ -40,13 +40,13 @@ public sealed class PretrainCommand : ICliCommand
             var dir = parse.GetValue(output) ?? System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(configPath));
             // Under mpirun every rank runs this; only rank 0 logs to the run directory and shows progress.
             using var session = DistributedSession.Start(cfg.Distributed, cfg.Device, cfg.Threads);
-            using var log = session.IsRoot ? RunLog.Create(dir, parse.GetValue(CommonOptions.Verbose)) : session.QuietLogger();
+            using var log = session.IsRoot ? RunLog.Create(dir, parse.GetValue(CommonOptions.Verbose)) : RunLog.Quiet(session.Communicator.Rank);
             // Ctrl-C / SIGTERM: stop after the current step and save a checkpoint (the trainer checks the token every step).
             using var stop = new StopSignals(cancel, "stopping after this step and saving a checkpoint");
             var request = new PretrainRequest(dir, parse.GetValue(resume), System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configPath)), session.Device, session.Communicator);
-            var result = DistributedRun.Guard(session.Communicator, () => Pretraining.Run(cfg, request, log, session.IsRoot ? new ConsoleProgress() : null, stop.Token));
+            var result = DistributedRun.Guard(session.Communicator, () => Pretraining.Run(cfg, request, RunLog.ForLibraries(log), session.IsRoot ? new ConsoleProgress() : null, stop.Token));
             if (!session.IsRoot) return 0;
-            if (result.Status == "interrupted")
+            if (result.Status == TrainingStatus.Interrupted)
             {
                 Console.Error.WriteLine($"interrupted at step {result.Step}: checkpoint {result.LastCheckpoint}; continue with --resume auto");
                 return 130;

@@ -1,3 +1,4 @@
+using DnaFoundation.Core;
 using System.CommandLine;
 using System.Text.Json;
 using DnaFoundation.Cli.Hosting;
@@ -44,7 +45,7 @@ public sealed class TokenizerEncodeCommand : ICliCommand
                 throw new Core.DnaInputException("--pad needs --max-length");
             int count = 0;
             long bases = 0;
-            Data.AtomicFile.WriteAsync(outPath, stream =>
+            Core.AtomicFile.WriteAsync(outPath, stream =>
             {
                 using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true });
                 foreach (var seq in TokenizerInputs.Read(inPath))

@@ -41,8 +41,8 @@ public sealed class TokenizerSelectCommand : ICliCommand
             var dir = parse.GetValue(output)!;
             Directory.CreateDirectory(dir);
             chosen.Save(System.IO.Path.Combine(dir, "tokenizer.json"));
-            Data.AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "selection.tsv"), report.ToTsv());
-            Data.AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "selection.md"),
+            Core.AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "selection.tsv"), report.ToTsv());
+            Core.AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "selection.md"),
                 $"# BPE cycle selection\n\nTrained on {training.BasesKept:N0} bp; next-{report.NextK}-mer counts from {report.TrainBases:N0} bp; " +
                 $"scored on {report.HeldOutBases:N0} held-out bp. Criterion: {report.Criterion}. Chosen: cycle {report.Chosen.Cycle} " +
                 $"({report.Chosen.VocabSize} tokens).\n\n{report.ToMarkdown()}\n![scores by cycle](selection.png)\n");
@@ -95,7 +95,7 @@ public sealed class TokenizerSelectCommand : ICliCommand
         plot.YLabel("next-k-mer accuracy");
         plot.Axes.Right.Label.Text = "balance";
         plot.ShowLegend(Alignment.MiddleRight);
-        var tmp = Data.AtomicFile.TempPathFor(path) + ".png";
+        var tmp = Core.AtomicFile.TempPathFor(path) + ".png";
         try
         {
             plot.SavePng(tmp, 900, 500);
@@ -103,7 +103,7 @@ public sealed class TokenizerSelectCommand : ICliCommand
         }
         finally
         {
-            Data.AtomicFile.TryDelete(tmp);
+            Core.AtomicFile.TryDelete(tmp);
         }
     }
 }

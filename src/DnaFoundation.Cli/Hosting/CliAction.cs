@@ -5,12 +5,14 @@ namespace DnaFoundation.Cli.Hosting;
 
 /// <summary>
 /// Runs a command body with the house rules: exit 0 on success; a user-input problem is one line on stderr and
-/// exit 2; anything else is a bug: one line and exit 1, with the stack trace only under --verbose.
+/// exit 2; a run whose numbers went non-finite (NaN/inf: a diverged training) is one line and exit 3; anything else
+/// is a bug: one line and exit 1, with the stack trace only under --verbose.
 /// </summary>
 public static class CliAction
 {
     public const int InputError = 2;
     public const int InternalError = 1;
+    public const int NumericalFailure = 3;
 
     /// <param name="recordsItself">The body writes its own run record (long runs that record from their start), so
     /// the generic one written at the end is not wanted.</param>
@@ -19,6 +21,20 @@ public static class CliAction
 
     public static int Execute(ParseResult parse, CancellationToken token, Func<ParseResult, CancellationToken, int> body, bool recordsItself = false)
     {
+        // One writer per output: a second command on the same output is refused before it touches anything. Under
+        // mpirun the ranks of one job share the output, so rank 0 holds the lock for all of them.
+        OutputLock? writer;
+        try
+        {
+            bool holdsLocks = (Training.Distributed.MpiLaunch.FromEnvironment().WorldRank ?? 0) == 0;
+            writer = holdsLocks && CommandRecord.OutputOf(parse) is string output ? OutputLock.Acquire(output, CommandRecord.CommandPath(parse)) : null;
+        }
+        catch (DnaInputException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return InputError;
+        }
+        using var _ = writer;
         using var record = recordsItself ? null : CommandRecord.Begin(parse);
         var (code, error) = Guarded(parse, token, body);
         record?.Finish(code, error);
@@ -37,6 +53,12 @@ public static class CliAction
             Console.Error.WriteLine($"error: {e.Message}");
             if (verbose) Console.Error.WriteLine(e);
             return (InputError, e.Message);
+        }
+        catch (Training.Steps.NumericalFailureException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
+            return (NumericalFailure, e.Message);
         }
         catch (OperationCanceledException)
         {

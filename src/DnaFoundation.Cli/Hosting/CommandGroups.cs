@@ -7,7 +7,7 @@ internal static class CommandGroups
     {
         ["tokenizer"] = "Encode raw DNA, train BPE vocabularies, select a vocabulary GROVER-style.",
         ["data"] = "FASTA indexing, genome manifests and downloads, Parquet shards.",
-        ["model"] = "Inspect, run and convert models.",
+        ["model"] = "Inspect, run, convert, fetch (Hugging Face Hub) and export models.",
         ["bench"] = "Benchmarks with pinned protocols (GUE).",
     };
 }

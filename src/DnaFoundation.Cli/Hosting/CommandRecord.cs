@@ -37,8 +37,7 @@ internal sealed class CommandRecord : IDisposable
     {
         var command = parse.CommandResult.Command;
         string path = CommandPath(parse);
-        var outputOption = command.Options.FirstOrDefault(o => OutputOptionNames.Contains(o.Name));
-        if (outputOption is null || ValueOf(parse, outputOption) is not string output || output.Length == 0) return null;
+        if (OutputOf(parse) is not string output) return null;
 
         var options = new JsonObject();
         foreach (var option in command.Options)
@@ -63,6 +62,20 @@ internal sealed class CommandRecord : IDisposable
         return new CommandRecord(output, record, ConsoleCapture.Start());
     }
 
+    /// <summary>The output folder or file the parsed command writes (its --output/--out value); null when it writes none.</summary>
+    public static string? OutputOf(ParseResult parse)
+    {
+        var outputOption = parse.CommandResult.Command.Options.FirstOrDefault(o => OutputOptionNames.Contains(o.Name));
+        // A repeatable --output (predict writes several files) records and locks beside the first one.
+        var output = outputOption is null ? null : ValueOf(parse, outputOption) switch
+        {
+            string one => one,
+            string[] { Length: > 0 } many => many[0],
+            _ => null,
+        };
+        return output is { Length: > 0 } && output != "-" ? output : null;
+    }
+
     /// <summary>Writes the record (and the captured log) if the command left its output; <paramref name="exitCode"/> 0 = succeeded.</summary>
     public void Finish(int exitCode, string? error)
     {
@@ -83,7 +96,7 @@ internal sealed class CommandRecord : IDisposable
         return isDirectory ? Path.Combine(output, name) : output + "." + Path.GetFileNameWithoutExtension(name) + Path.GetExtension(name);
     }
 
-    private static string CommandPath(ParseResult parse)
+    public static string CommandPath(ParseResult parse)
     {
         var words = new List<string>();
         for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
@@ -185,9 +198,7 @@ internal sealed class CommandRecord : IDisposable
                     sb.Append(o.ToJsonString()).Append('\n');
                 }
             }
-            var temp = path + ".tmp";
-            File.WriteAllText(temp, sb.ToString());
-            File.Move(temp, path, overwrite: true);
+            Core.AtomicFile.WriteAllText(path, sb.ToString());
         }
     }
 

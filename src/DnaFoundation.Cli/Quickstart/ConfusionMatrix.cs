@@ -17,7 +17,7 @@ public static class ConfusionMatrix
         using var model = loaded.Model;
         var rows = LabeledSequenceReader.ReadSingleLabel(labelledCsv);
         var examples = FineTuneExamples.Single(rows, loaded.Tokenizer, maxLength);
-        var (_, probs) = Predictor.Predict(model, examples, FineTuneTask.SingleLabel, loaded.Tokenizer.PadId, 64, device);
+        var (_, probs) = FineTuneEvaluation.Run(model, examples, FineTuneTask.SingleLabel, 64, device);
         int classes = probs.GetLength(1);
         var matrix = new long[classes, classes];
         for (int i = 0; i < examples.Length; i++)

@@ -33,7 +33,11 @@ public sealed class QuickstartReport
             rows.Add(("pretrain masked-token accuracy", $"{e.GetProperty("accuracy").GetDouble() * 100:F1} %"));
         }
         if (train is not null)
+        {
             rows.Add(("pretrain throughput", $"{train.Value.GetProperty("tokens_per_s").GetDouble():N0} tokens/s"));
+            if (train.Value.TryGetProperty("pad_fraction", out var pad))
+                rows.Add(("pretrain rows", $"{TruncatedRows(Path.Combine(Plan.Pretrain, "metrics.jsonl")):N0} truncated, {pad.GetDouble() * 100:F1} % padding"));
+        }
         var ft = ReadJson(Path.Combine(Plan.Finetune, "results.json"));
         if (ft is not null && ft.RootElement.TryGetProperty("test", out var test))
         {
@@ -47,6 +51,9 @@ public sealed class QuickstartReport
             int ok = variants.Count(v => v.GetValueOrDefault("status") == "ok");
             rows.Add(("variants scored", $"{variants.Count} ({ok} with an LLR; embedding distance for all)"));
         }
+        var track = ReadTrack();
+        if (track.Count > 0)
+            rows.Add(("promoter track (predict)", $"{track.Count:N0} windows of {QuickstartPlan.TrackRegion}, {ReadBed().Count} predicted promoter interval(s)"));
         rows.Add(("total time", FormatTime(TimeSpan.FromTicks(Steps.Sum(s => s.Elapsed.Ticks)))));
         return rows;
     }
@@ -95,6 +102,21 @@ public sealed class QuickstartReport
                 "is not in the vocabulary the masked-marginal LLR is undefined and the status column says so (never silently scored).").AppendLine();
         }
 
+        md.AppendLine("## Promoter track on chr20 (predict)").AppendLine();
+        var windows = ReadTrack();
+        if (windows.Count > 0)
+        {
+            md.AppendLine($"The fine-tuned promoter classifier applied along {QuickstartPlan.TrackRegion} (GRCh37) in 70-bp windows every 35 bp " +
+                "(`dnafm predict --tile`): a base's value is the mean P(promoter) of the windows covering it. " +
+                $"Load `{Rel(Plan.TrackBedGraph)}` (bedGraph) and `{Rel(Plan.TrackBed)}` (predicted promoter intervals, BED) in a genome browser; " +
+                $"every window is in `{Rel(Plan.Track)}`.").AppendLine();
+            if (File.Exists(TrackPng)) md.AppendLine($"![promoter track]({Rel(TrackPng)})").AppendLine();
+            md.AppendLine("| window (1-based) | P(promoter) |").AppendLine("|---|---|");
+            foreach (var w in windows.OrderByDescending(w => w.P).Take(5))
+                md.AppendLine($"| {w.Chrom}:{w.Start + 1:N0}-{w.End:N0} | {w.P:F3} |");
+            md.AppendLine().AppendLine($"{windows.Count(w => w.P >= 0.5):N0} of {windows.Count:N0} windows are called promoters (P ≥ 0.5), merged into {ReadBed().Count} interval(s).").AppendLine();
+        }
+
         md.AppendLine("## Attention map").AppendLine();
         var pngs = Directory.Exists(Plan.Attention) ? Directory.EnumerateFiles(Plan.Attention, "*.png", SearchOption.AllDirectories).Order().Take(2).ToList() : [];
         foreach (var png in pngs) md.AppendLine($"![attention]({Rel(png)})").AppendLine();
@@ -107,6 +129,20 @@ public sealed class QuickstartReport
     }
 
     public string ConfusionPng => Path.Combine(Plan.Finetune, "confusion_test.png");
+
+    public string TrackPng => Path.Combine(Path.GetDirectoryName(Plan.Track)!, "promoters.png");
+
+    /// <summary>The predict step's windows: chrom, start, end, P(class 1).</summary>
+    private List<(string Chrom, long Start, long End, double P)> ReadTrack()
+    {
+        if (!File.Exists(Plan.Track)) return [];
+        var lines = File.ReadAllLines(Plan.Track).Where(l => l.Length > 0).ToArray();
+        var header = lines[0].Split('\t');
+        int p1 = Array.IndexOf(header, "prob_1");
+        return lines.Skip(1).Select(l => l.Split('\t')).Select(f => (f[0], long.Parse(f[1], Inv), long.Parse(f[2], Inv), double.Parse(f[p1], Inv))).ToList();
+    }
+
+    private List<string> ReadBed() => File.Exists(Plan.TrackBed) ? File.ReadAllLines(Plan.TrackBed).Where(l => l.Length > 0).ToList() : [];
 
     private string Rel(string path) => Path.GetRelativePath(Plan.Output, path).Replace('\\', '/');
 
@@ -140,6 +176,10 @@ public sealed class QuickstartReport
         Walk(index);
         return total;
     }
+
+    private static long TruncatedRows(string path) =>
+        File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("truncated_rows", out _)).Sum(e => e.GetProperty("truncated_rows").GetInt64());
 
     private static (JsonElement? Eval, JsonElement? Train) LastMetrics(string path)
     {
