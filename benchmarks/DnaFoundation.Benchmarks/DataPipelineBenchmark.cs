@@ -61,7 +61,8 @@ public sealed class DataPipelineBenchmark : IBenchmark
         using (var r = FastaReader.Open(fasta))
             while (r.NextRecord() is not null) bases += SkipRecord(r);
         double mbp = bases / 1e6;
-        Console.WriteLine($"Input: {fasta} ({mbp:F1} Mbp), {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
+        Console.WriteLine($"Input: {fasta} ({mbp:F1} Mbp); CPU {Machine()}; load average before: {LoadAverage()}");
+        Console.WriteLine($"Reference tools' environment: {FairReferenceEnvironment(new ProcessStartInfo("true"))}");
         var manifestPath = Path.Combine(tmp, "m.json");
         File.WriteAllText(manifestPath, $$"""{ "name": "bench", "species": [ { "name": "human", "assembly": "GRCh37", "fasta": "{{fasta}}" } ] }""");
         var manifest = GenomeManifest.Load(manifestPath);
@@ -234,6 +235,7 @@ public sealed class DataPipelineBenchmark : IBenchmark
     {
         double cpu0 = ChildrenCpuSeconds();
         var psi = new ProcessStartInfo(exe, arguments) { RedirectStandardOutput = true, UseShellExecute = false };
+        BenchmarkSupport.FairReferenceEnvironment(psi);
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
         p.StandardOutput.BaseStream.CopyTo(Stream.Null);

@@ -59,7 +59,7 @@ public sealed class EvalBenchmark : IBenchmark
         using (var model = ModelFactory.Create(ModelPresets.Load("tiny") with { VocabSize = tok.VocabSize, NumLabels = 2 }, ModelHeads.Sequence))
         {
             sw.Restart();
-            Predictor.Predict(model, ex, FineTuneTask.SingleLabel, tok.PadId, 64, CPU);
+            FineTuneEvaluation.Run(model, ex, FineTuneTask.SingleLabel, 64, CPU);
             Console.WriteLine($"| evaluation, tiny, 100 bp | {ex.Length / sw.Elapsed.TotalSeconds:F0} sequences/s | | |");
         }
         return 0;

@@ -179,6 +179,7 @@ public sealed class TokenizerBenchmark : IBenchmark
             psi.Environment["NODE_PATH"] = nodeModules;
             psi.Environment["RAYON_NUM_THREADS"] = "1";
             psi.Environment["TOKENIZERS_PARALLELISM"] = "false";
+            Console.WriteLine($"  Hugging Face environment: {BenchmarkSupport.FairReferenceEnvironment(psi)}");
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEnd();
             var stderr = p.StandardError.ReadToEnd();

@@ -84,8 +84,8 @@ public sealed class TrainerBenchmark : IBenchmark
     /// <summary>The same parts the trainer gets (model, masker, batches), timed without the trainer around them.</summary>
     private static (List<double> Seconds, long TokensPerStep) BareStepSeconds(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
     {
-        using var dir = new TempDirectory();
-        using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Serilog.Core.Logger.None, null);
+        using var dir = new TempDirectory("dnafm-bench-trainer-");
+        using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, null);
         var p = built.Parts;
         int accumulation = cfg.AccumulationSteps(1);
         // Distinct pre-built micro-batches, masked once, reused cyclically; owned by this scope.
@@ -126,7 +126,7 @@ public sealed class TrainerBenchmark : IBenchmark
     /// <summary>Pretraining.Run as the command runs it; a step's time runs from the end of one step to the end of the next (so it includes the logging in between).</summary>
     private static (List<double> Seconds, long TokensPerStep) FullStepSeconds(TrainerConfig cfg, DeviceChoice device, int warmup, int steps)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDirectory("dnafm-bench-trainer-");
         var seconds = new List<double>();
         long last = 0, lastTokens = 0, tokensPerStep = 0;
         var hooks = new TrainerHooks
@@ -143,7 +143,7 @@ public sealed class TrainerBenchmark : IBenchmark
                 lastTokens = trainer.TokensSeen;
             },
         };
-        Pretraining.Run(cfg with { MaxSteps = warmup + steps + 1 }, new PretrainRequest(dir.Path, null, null, device), Serilog.Core.Logger.None, null, CancellationToken.None, hooks);
+        Pretraining.Run(cfg with { MaxSteps = warmup + steps + 1 }, new PretrainRequest(dir.Path, null, null, device), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, null, CancellationToken.None, hooks);
         return (seconds, tokensPerStep);
     }
 
@@ -154,8 +154,8 @@ public sealed class TrainerBenchmark : IBenchmark
     /// </summary>
     private static (double Next, double Mask, double Bucket, double Log) TrainerOnlySeconds(TrainerConfig cfg, DeviceChoice device, int n)
     {
-        using var dir = new TempDirectory();
-        using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Serilog.Core.Logger.None, null);
+        using var dir = new TempDirectory("dnafm-bench-trainer-");
+        using var built = Pretraining.Build(cfg, new PretrainRequest(dir.Path, null, null, device), null, Training.Distributed.SingleProcessCommunicator.Instance, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, null);
         var p = built.Parts;
         var next = new List<double>();
         var mask = new List<double>();
@@ -176,7 +176,7 @@ public sealed class TrainerBenchmark : IBenchmark
         {
             using (no_grad()) bucket.Flat.normal_();
             long t0 = Stopwatch.GetTimestamp();
-            double norm = bucket.Reduce(cfg.AccumulationSteps(1));
+            using var norm = bucket.Reduce(cfg.AccumulationSteps(1));
             bucket.Clip(norm, 1.0);
             bucket.Zero();
             bucketTimes.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
@@ -203,7 +203,7 @@ public sealed class TrainerBenchmark : IBenchmark
 
     private static void Memory(string configPath, IReadOnlyList<string> sets, DeviceChoice device, int threads, int memorySteps, int every)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDirectory("dnafm-bench-trainer-");
         var cfg = TrainerConfig.Load(configPath, [.. sets, $"max_steps={memorySteps}", $"eval_every={every}", $"checkpoint_every={(every > 0 ? every : 10 * memorySteps)}", "keep_last=2", "baseline_windows=64", "device=cpu", $"threads={threads}"]);
         var samples = new List<(long Step, double RssMb, double ManagedMb, double CommittedMb, double MallocMb, double Seconds)>();
         var clock = Stopwatch.StartNew();
@@ -215,7 +215,7 @@ public sealed class TrainerBenchmark : IBenchmark
                     samples.Add((step, RssMb(), GC.GetTotalMemory(false) / 1048576.0, GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0, MallocInUseMb(), clock.Elapsed.TotalSeconds));
             },
         };
-        Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, null, device), Serilog.Core.Logger.None, null, CancellationToken.None, hooks);
+        Pretraining.Run(cfg, new PretrainRequest(dir.Path, null, null, device), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, null, CancellationToken.None, hooks);
         Console.WriteLine();
         Console.WriteLine(every > 0
             ? $"memory: {memorySteps} steps of the same recipe, evaluation and checkpoints every {every} steps; resident set (VmRSS) after every 100th step"
@@ -258,16 +258,6 @@ public sealed class TrainerBenchmark : IBenchmark
     }
 
     private static double RssMb() => ProcStatusKiB("VmRSS") is long kib ? kib / 1024.0 : Environment.WorkingSet / 1048576.0;
-
-    private sealed class TempDirectory : IDisposable
-    {
-        public string Path { get; } = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "dnafm-bench-trainer-" + Guid.NewGuid().ToString("N"))).FullName;
-
-        public void Dispose()
-        {
-            try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-        }
-    }
 
     private static string Change(double from, double to)
     {

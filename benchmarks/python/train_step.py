@@ -6,8 +6,11 @@ HF/MosaicBERT use without flash kernels. Everything else matches the C# side (Mo
 token, AdamW with the same settings, gradients reset to None, the padding row of the embedding excluded from its
 gradient, median step time and per-phase medians."""
 import argparse
+import ctypes
 import json
 import math
+import os
+import re
 import statistics
 import time
 
@@ -69,6 +72,32 @@ def matmul_gflops(dtype, n=2048, reps=5):
     return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
+def blas_report():
+    """Which BLAS and kernels this process runs: torch's build config, the OpenBLAS it loaded (asked through ctypes:
+    version, the kernel set chosen for this CPU, its pool size), torch's threads, and the variables that change them."""
+    config = torch.__config__.show()
+    def find(pattern, text):
+        m = re.search(pattern, text)
+        return m.group(1).strip() if m else None
+    report = {"torch": torch.__version__, "blas_info": find(r"BLAS_INFO=([^,]+)", config),
+              "cpu_capability": find(r"CPU capability usage: (\S+)", config), "torch_threads": torch.get_num_threads(),
+              "omp_max_threads": find(r"omp_get_max_threads\(\) : (\d+)", torch.__config__.parallel_info()),
+              "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}}
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1].lower() or "mkl" in line.split()[-1].lower()})
+    report["blas_libraries"] = libs
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        if hasattr(lib, "openblas_get_config"):
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            report["openblas_config"] = lib.openblas_get_config().decode()
+            report["openblas_kernels"] = lib.openblas_get_corename().decode()
+            report["openblas_threads"] = lib.openblas_get_num_threads()
+            break
+    return report
+
+
 def main():
     p = argparse.ArgumentParser()
     for name, default in (("vocab", 4096), ("hidden", 768), ("layers", 12), ("heads", 12), ("intermediate", 3072),
@@ -99,7 +128,7 @@ def main():
     step()                                                    # warm-up (allocations, AdamW state)
     timed = [step() for _ in range(a.steps)]
     seconds, forward, backward, optimizer = (statistics.median(col) for col in zip(*timed))
-    print(json.dumps({"torch": torch.__version__, "dtype": a.dtype, "threads": a.threads, "step_s": seconds, "forward_s": forward, "backward_s": backward, "optimizer_s": optimizer,
+    print(json.dumps({"torch": torch.__version__, "blas": blas_report(), "dtype": a.dtype, "threads": a.threads, "step_s": seconds, "forward_s": forward, "backward_s": backward, "optimizer_s": optimizer,
                       "tokens_per_s": a.batch * a.tokens / seconds, "matmul_gflops": matmul_gflops(dtype)}))
 
 
