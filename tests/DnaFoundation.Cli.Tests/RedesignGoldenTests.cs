@@ -18,15 +18,28 @@ public class RedesignGoldenTests
 {
     private static string Goldens => TestPaths.Fixture("goldens/redesign");
 
+    /// <summary>
+    /// The numerics make_redesign_goldens.sh recorded under, so the bytes do not depend on the CPU: libtorch's MKL as
+    /// before the redesign (dnafm's BLAS choice is measured at start, and on a busy machine it may pick OpenBLAS, whose
+    /// sums round differently); ATen's kernels at their AVX2 level and MKL's reproducible AVX2 mode, because the
+    /// default paths differ between an AVX-512 Zen 4 and an AVX2-only Zen 3 (checked: with ATen and MKL held to AVX2
+    /// on the Zen 4 the unpinned model bytes differed from the Zen 4's own; pinned, the bytes were the same with MKL
+    /// limited to AVX2 or to SSE4.2).
+    /// </summary>
+    private static readonly Dictionary<string, string?> PinnedNumerics = new()
+    {
+        [DnaFoundation.Model.Runtime.BlasProvider.Variable] = "mkl",
+        ["ATEN_CPU_CAPABILITY"] = "avx2",
+        ["MKL_CBWR"] = "AVX2",
+    };
+
     [Fact]
     public void Shards_pretraining_and_fine_tuning_give_the_outputs_recorded_before_the_redesign()
     {
         using var dir = new TempDir("redesign");
         string Run(params string[] args)
         {
-            // libtorch's MKL, as before the redesign: dnafm's BLAS choice is measured at start, and on a busy machine
-            // (the rest of the suite running) it may pick OpenBLAS, whose sums round differently.
-            var r = CliRunner.RunWithEnvironmentIn(TestPaths.RepoRoot, new Dictionary<string, string?> { [DnaFoundation.Model.Runtime.BlasProvider.Variable] = "mkl" }, args);
+            var r = CliRunner.RunWithEnvironmentIn(TestPaths.RepoRoot, PinnedNumerics, args);
             Assert.True(r.ExitCode == 0, $"dnafm {string.Join(' ', args)}: {r.StdErr}");
             return r.StdOut;
         }

@@ -8,7 +8,12 @@
 # 12-step fp32 pretraining of the tiny preset on the chr20 sample (pretrain.json here, two micro-batches per step,
 # validation twice), and an 8-step fp32 fine-tuning of that model on the shipped GUE prom_core_all sample. Recorded:
 # the sha256 of every shard, of both model.safetensors files, and the loss values the runs logged.
+# Numerics pinned so the bytes do not depend on which x86 CPU records or checks them (CI machines range from
+# AVX2-only Zen 3 to AVX-512 Zen 5): ATen's kernels at their AVX2 level and MKL in its conditional-numerical-
+# reproducibility mode for AVX2, both on libtorch's MKL (the only BLAS before the redesign; DNAFM_BLAS=mkl after it).
+# RedesignGoldenTests sets the same three variables.
 set -euo pipefail
+export ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 DNAFM_BLAS=mkl
 checkout=$(realpath "$1"); out=$(realpath "$2"); here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 dnafm() { (cd "$checkout" && dotnet run --project src/DnaFoundation.Cli -- "$@"); }
