@@ -96,6 +96,8 @@ public sealed class InterpretationCommandTests : IDisposable
             "--threshold", "0.5", "--max-adjusted-p", "1", "--output", dir.File("m"), "--threads", "1");
         Assert.True(r.ExitCode == 0, r.StdErr);
         Assert.Contains("20 positives, 20 negatives", r.StdErr);
+        Assert.Contains("motif(s), both strands", r.StdErr);                         // BED regions have no orientation: auto searches both
+        Assert.Contains("strands: + -", File.ReadAllText(dir.File("m/motifs.meme")));
         var table = File.ReadAllLines(dir.File("m/motifs.tsv"));
         Assert.StartsWith("motif_id\tconsensus\twidth\tinstances\tpositives_with", table[0]);
         Assert.True(table.Length > 1, "no motif at all");
@@ -103,9 +105,8 @@ public sealed class InterpretationCommandTests : IDisposable
         Assert.True(File.Exists(dir.File("m/logos/motif_1.png")));
         var bed = File.ReadAllLines(dir.File("m/motifs.bed"));
         Assert.NotEmpty(bed);
-        var f = bed[0].Split('\t');
-        Assert.Equal("chr1", f[0]);
-        Assert.Equal("+", f[5]);
+        Assert.All(bed, l => Assert.Equal("chr1", l.Split('\t')[0]));
+        Assert.All(bed, l => Assert.Contains(l.Split('\t')[5], new[] { "+", "-" }));
         // an instance's BED interval holds the motif's instance bases in the genome
         var top = table[1].Split('\t');
         Assert.All(bed.Where(l => l.Split('\t')[3] == top[0]), l =>
@@ -113,6 +114,12 @@ public sealed class InterpretationCommandTests : IDisposable
             var x = l.Split('\t');
             Assert.Equal(int.Parse(top[2], CultureInfo.InvariantCulture), int.Parse(x[2], CultureInfo.InvariantCulture) - int.Parse(x[1], CultureInfo.InvariantCulture));
         });
+
+        var forward = CliRunner.Run("motifs", "--model", model, "--positives", dir.File("pos.bed"), "--negatives", dir.File("neg.bed"), "--genome", dir.File("g.fa"),
+            "--threshold", "0.5", "--max-adjusted-p", "1", "--strands", "forward", "--output", dir.File("m-forward"), "--threads", "1");
+        Assert.True(forward.ExitCode == 0, forward.StdErr);
+        Assert.Contains("motif(s), forward strand", forward.StdErr);
+        Assert.All(File.ReadAllLines(dir.File("m-forward/motifs.bed")), l => Assert.Equal("+", l.Split('\t')[5]));
 
         File.WriteAllText(dir.File("labels.csv"), "sequence,label\nACGTACGTACGT,0\nACGTACGTTT,2\n");
         File.WriteAllText(dir.File("broken.csv"), "sequence,label\nACGTACGTACGT,1\nACGT\n");
@@ -122,6 +129,7 @@ public sealed class InterpretationCommandTests : IDisposable
             (["--input", dir.File("broken.csv")], "broken.csv:3: expected 2 columns"),
             (["--positives", dir.File("pos.bed"), "--genome", dir.File("g.fa")], "BED inputs need positive and negative BED files and a genome"),
             (["--input", dir.File("labels.csv"), "--attention", "max"], "--attention 'max'"),
+            (["--input", dir.File("labels.csv"), "--strands", "sideways"], "--strands 'sideways': expected auto, forward or both"),
         };
         foreach (var (args, expected) in cases)
         {

@@ -33,6 +33,12 @@ public sealed class MotifsCommand : ICliCommand
         var minInstances = new Option<int>("--min-instances") { Description = "A candidate must occur in at least this many positives.", DefaultValueFactory = _ => d.MinInstances };
         var maxP = new Option<double>("--max-adjusted-p") { Description = "Benjamini-Hochberg adjusted p-value a candidate must reach.", DefaultValueFactory = _ => d.MaxAdjustedP };
         var maxMotifs = new Option<int>("--max-motifs") { Description = "Most motifs reported.", DefaultValueFactory = _ => d.MaxMotifs };
+        var strands = new Option<string>("--strands")
+        {
+            Description = "forward, both (a word and its reverse complement are one candidate; minus-strand instances read reverse-complemented) or auto " +
+                          "(both for BED regions, which have no orientation; forward for sequences given in --input, oriented as given).",
+            DefaultValueFactory = _ => d.Strands.ToString().ToLowerInvariant(),
+        };
         var compute = new InferenceCommandOptions();
         var cmd = new Command("motifs", CommonOptions.WithExamples(
             "Motif discovery from attention, after DNABERT's motif analysis: base-level attention of positives (one layer, heads averaged, spread over the bases " +
@@ -41,7 +47,7 @@ public sealed class MotifsCommand : ICliCommand
             "Attention shows what the model looks at, not what causes its prediction: see docs/interpretation.md.",
             "dnafm motifs --model runs/ft-tata/final --input ../shared/data/gue/prom/prom_core_tata/test.csv --output motifs/",
             "dnafm motifs --model runs/ft/final --positives peaks.bed --negatives background.bed --genome GRCh37_chr20.fa.gz --output motifs/"));
-        foreach (var o in (Option[])[model, tokenizer, input, positiveLabel, positives, negatives, genome, output, layer, attention, maxLength, threshold, minRegion, maxGap, wordLength, minInstances, maxP, maxMotifs, .. compute.All])
+        foreach (var o in (Option[])[model, tokenizer, input, positiveLabel, positives, negatives, genome, output, layer, attention, maxLength, threshold, minRegion, maxGap, wordLength, minInstances, maxP, maxMotifs, strands, .. compute.All])
             cmd.Options.Add(o);
         CliAction.Run(cmd, (parse, cancel) =>
         {
@@ -52,11 +58,19 @@ public sealed class MotifsCommand : ICliCommand
                 "mean" => AttentionSource.Mean,
                 var s => throw new DnaInputException($"--attention '{s}': expected cls or mean"),
             };
+            var searched = parse.GetValue(strands) switch
+            {
+                "auto" => MotifStrands.Auto,
+                "forward" => MotifStrands.Forward,
+                "both" => MotifStrands.Both,
+                var s => throw new DnaInputException($"--strands '{s}': expected auto, forward or both"),
+            };
             if (parse.GetValue(maxLength) is < 3) throw new DnaInputException($"--max-length {parse.GetValue(maxLength)}: must be at least 3");
             var options = new MotifOptions
             {
                 Threshold = parse.GetValue(threshold), MinRegion = parse.GetValue(minRegion), MaxGap = parse.GetValue(maxGap),
                 WordLength = parse.GetValue(wordLength), MinInstances = parse.GetValue(minInstances), MaxAdjustedP = parse.GetValue(maxP), MaxMotifs = parse.GetValue(maxMotifs),
+                Strands = searched,
             };
             var req = new MotifsRequest
             {
@@ -69,7 +83,7 @@ public sealed class MotifsCommand : ICliCommand
             var summary = new MotifsJob(choice.Device).Run(req, stop.Token);
             var r = summary.Report;
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Positives:N0} positives, {r.Negatives:N0} negatives: {r.Regions:N0} high-attention regions, {r.CandidatesTested:N0} candidate words tested, {r.CandidatesEnriched:N0} enriched, {r.Motifs.Count} motif(s)"));
+                $"{r.Positives:N0} positives, {r.Negatives:N0} negatives: {r.Regions:N0} high-attention regions, {r.CandidatesTested:N0} candidate words tested, {r.CandidatesEnriched:N0} enriched, {r.Motifs.Count} motif(s), {(r.Strands == MotifStrands.Both ? "both strands" : "forward strand")}"));
             foreach (var m in r.Motifs.Take(5))
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {m.Id} {m.Consensus}: {m.PositivesWith} positives / {m.NegativesWith} negatives, adjusted p {m.AdjustedP:0.##e+00}"));
             foreach (var f in summary.Files) Console.WriteLine(f);

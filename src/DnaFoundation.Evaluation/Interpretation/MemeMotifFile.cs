@@ -12,12 +12,12 @@ namespace DnaFoundation.Evaluation.Interpretation;
 /// </summary>
 public static class MemeMotifFile
 {
-    /// <summary>The MEME text for <paramref name="motifs"/> over <paramref name="background"/> (ACGT frequencies).</summary>
-    public static string Format(IReadOnlyList<Motif> motifs, double[] background)
+    /// <summary>The MEME text for <paramref name="motifs"/> over <paramref name="background"/> (ACGT frequencies), found on the given strands.</summary>
+    public static string Format(IReadOnlyList<Motif> motifs, double[] background, MotifStrands strands = MotifStrands.Forward)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append("MEME version 4\n\nALPHABET= ACGT\n\nstrands: +\n\nBackground letter frequencies\n");
+        sb.Append("MEME version 4\n\nALPHABET= ACGT\n\n").Append(strands == MotifStrands.Both ? "strands: + -" : "strands: +").Append("\n\nBackground letter frequencies\n");
         sb.Append(string.Create(inv, $"A {background[0]:F6} C {background[1]:F6} G {background[2]:F6} T {background[3]:F6}\n"));
         foreach (var m in motifs)
         {
@@ -30,5 +30,6 @@ public static class MemeMotifFile
     }
 
     /// <summary>Writes <see cref="Format"/> to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, IReadOnlyList<Motif> motifs, double[] background) => OutputFiles.WriteText(path, Format(motifs, background));
+    public static void Write(string path, IReadOnlyList<Motif> motifs, double[] background, MotifStrands strands = MotifStrands.Forward) =>
+        OutputFiles.WriteText(path, Format(motifs, background, strands));
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using DnaFoundation.Core;
+using DnaFoundation.Tokenizers;
 
 namespace DnaFoundation.Evaluation.Interpretation;
 
@@ -30,6 +31,9 @@ public sealed record MotifOptions : IValidatableConfig
     /// <summary>Edge columns of a motif with less information than this (bits) are trimmed, down to the word length (key <c>trim_bits</c>).</summary>
     [Range(0.0, 2.0)] public double TrimBits { get; init; } = 0.3;
 
+    /// <summary>Which strands a word is looked for on (key <c>strands</c>); <see cref="MotifStrands.Auto"/> resolves per run, see there.</summary>
+    public MotifStrands Strands { get; init; } = MotifStrands.Auto;
+
     /// <inheritdoc />
     public IEnumerable<string> Validate()
     {
@@ -37,11 +41,32 @@ public sealed record MotifOptions : IValidatableConfig
     }
 }
 
+/// <summary>Which strands motif discovery searches.</summary>
+public enum MotifStrands
+{
+    /// <summary>
+    /// Both strands when every input has a locus (genomic regions, e.g. peaks from a BED file: a region has no
+    /// orientation, and a binding site on the minus strand is the same site); the forward strand otherwise
+    /// (sequences given as text are oriented as given, e.g. promoters upstream of their TSS, DNABERT's setting).
+    /// </summary>
+    Auto,
+    /// <summary>The sequences as given (DNABERT's analysis).</summary>
+    Forward,
+    /// <summary>
+    /// A word and its reverse complement are one candidate: a sequence contains it when either occurs; instances on
+    /// the minus strand are read reverse-complemented into the motif's orientation (STREME's and HOMER's default for DNA).
+    /// </summary>
+    Both,
+}
+
 /// <summary>One input to motif discovery: a sequence, whether it is a positive, its base-level attention (positives only; NaN = not seen) and, when known, its locus.</summary>
 public sealed record MotifInput(string Id, string Sequence, bool Positive, double[]? Scores, string? Chrom = null, long Start = 0);
 
-/// <summary>A place a motif occurs: the input, the 0-based start in it, and the bases.</summary>
-public sealed record MotifInstance(MotifInput Input, int Start, string Bases);
+/// <summary>
+/// A place a motif occurs: the input, the 0-based start of the occupied span on the input's forward strand, the bases
+/// in the motif's orientation (the reverse complement of the span when <paramref name="Strand"/> is '-'), and the strand.
+/// </summary>
+public sealed record MotifInstance(MotifInput Input, int Start, string Bases, char Strand = '+');
 
 /// <summary>
 /// A discovered motif: its consensus (IUPAC), position weight matrix (rows = positions, ACGT frequencies), the
@@ -51,8 +76,9 @@ public sealed record MotifInstance(MotifInput Input, int Start, string Bases);
 public sealed record Motif(string Id, string Consensus, double[][] Pwm, IReadOnlyList<string> Words, IReadOnlyList<MotifInstance> Instances,
     int PositivesWith, int NegativesWith, double PValue, double AdjustedP);
 
-/// <summary>What a discovery run saw and found.</summary>
-public sealed record MotifReport(int Positives, int Negatives, int Regions, int CandidatesTested, int CandidatesEnriched, IReadOnlyList<Motif> Motifs, double[] Background);
+/// <summary>What a discovery run saw and found; <paramref name="Strands"/> is what was searched (never Auto).</summary>
+public sealed record MotifReport(int Positives, int Negatives, int Regions, int CandidatesTested, int CandidatesEnriched, IReadOnlyList<Motif> Motifs, double[] Background,
+    MotifStrands Strands = MotifStrands.Forward);
 
 /// <summary>
 /// Motif discovery from attention, after DNABERT's motif analysis (Ji et al. 2021, methods; <c>motif/find_motifs.py</c>):
@@ -61,11 +87,13 @@ public sealed record MotifReport(int Positives, int Negatives, int Regions, int 
 ///     <see cref="MotifOptions.MinRegion"/> long;
 /// (2) candidates: the words (k-mers) inside those regions — DNABERT takes the region strings themselves, but exact
 ///     region strings rarely recur at the sample sizes a CPU run sees, while their words do;
-/// (3) enrichment: for each candidate, the positives and negatives containing it (anywhere, forward strand), a
+/// (3) enrichment: for each candidate, the positives and negatives containing it (anywhere; on both strands when
+///     <see cref="MotifOptions.Strands"/> says so, a word and its reverse complement then being one candidate), a
 ///     one-sided hypergeometric test, Benjamini–Hochberg across candidates; kept at ≥ MinInstances positives and
 ///     adjusted p ≤ MaxAdjustedP;
 /// (4) merging: enriched words, best first, join the group whose seed (its best word) they align best with
-///     (ungapped, overlap ≥ k − 2, at most one mismatch), at that offset; otherwise they start a group;
+///     (ungapped, overlap ≥ k − 2, at most one mismatch; on both strands, in whichever orientation aligns better), at
+///     that offset; otherwise they start a group;
 /// (5) each group's instances are its members' occurrences in positives placed in the group's frame, its PWM their
 ///     column frequencies (edges below <see cref="MotifOptions.TrimBits"/> trimmed), and the group is tested again as
 ///     a whole (positives vs negatives containing any member) and ranked by that p-value.
@@ -84,6 +112,8 @@ public static class MotifDiscovery
         if (positives == 0) throw new DnaInputException("no positive sequences: motifs are what positives have and negatives lack");
         if (negatives == 0) throw new DnaInputException("no negative sequences: enrichment needs sequences without the label to compare with");
         int k = o.WordLength;
+        var strands = Resolve(o.Strands, upper);
+        bool both = strands == MotifStrands.Both;
 
         // (1, 2) candidate words from high-attention regions of positives
         var candidates = new HashSet<string>(StringComparer.Ordinal);
@@ -97,13 +127,13 @@ public static class MotifDiscovery
                 for (int p = start; p + k <= end; p++)
                 {
                     var w = input.Sequence.Substring(p, k);
-                    if (IsAcgt(w)) candidates.Add(w);
+                    if (IsAcgt(w)) candidates.Add(both ? Canonical(w) : w);
                 }
             }
         }
 
         // (3) how many positives / negatives contain each candidate
-        var (posWith, negWith) = Containing(upper, candidates, k);
+        var (posWith, negWith) = Containing(upper, candidates, k, both);
         int total = positives + negatives;
         var tested = candidates.Where(w => posWith[w] >= o.MinInstances).OrderBy(w => w, StringComparer.Ordinal).ToList();
         var pValues = tested.Select(w => EnrichmentStatistics.HypergeometricUpperTail(total, positives, posWith[w] + negWith[w], posWith[w])).ToArray();
@@ -115,26 +145,49 @@ public static class MotifDiscovery
         var groups = new List<List<(string Word, int Offset)>>();
         foreach (var (word, _, _) in enriched)
         {
-            (int Group, int Offset, int Score) best = (-1, 0, int.MinValue);
+            (int Group, int Offset, int Score, string Word) best = (-1, 0, int.MinValue, word);
             for (int g = 0; g < groups.Count; g++)
             {
                 // against the group's seed (its best word) only: aligning to any member lets groups drift by chaining
                 var (seed, offset) = groups[g][0];
-                if (Align(word, seed, k) is (int shift, int score) && score > best.Score)
-                    best = (g, offset + shift, score);
+                foreach (var oriented in Orientations(word, both))
+                    if (Align(oriented, seed, k) is (int shift, int score) && score > best.Score)
+                        best = (g, offset + shift, score, oriented);
             }
             if (best.Group < 0) groups.Add([(word, 0)]);
-            else groups[best.Group].Add((word, best.Offset));
+            else groups[best.Group].Add((best.Word, best.Offset));
         }
 
         // (5) instances, PWMs, group-level enrichment
-        var built = groups.Select(g => Build(g, upper, k, o)).Where(m => m is not null).Select(m => m!).ToList();
+        var built = groups.Select(g => Build(g, upper, k, o, both)).Where(m => m is not null).Select(m => m!).ToList();
         var groupP = built.Select(m => EnrichmentStatistics.HypergeometricUpperTail(total, positives, m.PositivesWith + m.NegativesWith, m.PositivesWith)).ToArray();
         var groupQ = EnrichmentStatistics.BenjaminiHochberg(groupP);
         var motifs = built.Select((m, i) => m with { PValue = groupP[i], AdjustedP = groupQ[i] })
             .OrderBy(m => m.PValue).ThenByDescending(m => m.PositivesWith).Take(o.MaxMotifs)
             .Select((m, i) => m with { Id = $"motif_{i + 1}" }).ToList();
-        return new MotifReport(positives, negatives, regions, tested.Count, enriched.Count, motifs, Background(upper));
+        return new MotifReport(positives, negatives, regions, tested.Count, enriched.Count, motifs, Background(upper, both), strands);
+    }
+
+    /// <summary>What <see cref="MotifStrands.Auto"/> means for these inputs: both strands when every input has a locus, else forward.</summary>
+    public static MotifStrands Resolve(MotifStrands strands, IReadOnlyList<MotifInput> inputs) => strands switch
+    {
+        MotifStrands.Auto => inputs.Count > 0 && inputs.All(i => i.Chrom is not null) ? MotifStrands.Both : MotifStrands.Forward,
+        var s => s,
+    };
+
+    /// <summary>A word or its reverse complement, whichever sorts first: the one name both strands' copies share.</summary>
+    internal static string Canonical(string word)
+    {
+        var rc = DnaAlphabet.ReverseComplement(word);
+        return string.CompareOrdinal(rc, word) < 0 ? rc : word;
+    }
+
+    private static IEnumerable<string> Orientations(string word, bool both)
+    {
+        yield return word;
+        if (!both) yield break;
+        var rc = DnaAlphabet.ReverseComplement(word);
+        if (rc != word) yield return rc;
     }
 
     /// <summary>Half-open [start, end) runs of high attention: above threshold × mean, gaps ≤ max gap merged, ≥ min length.</summary>
@@ -179,46 +232,67 @@ public static class MotifDiscovery
         return best;
     }
 
-    private static (Dictionary<string, int> Pos, Dictionary<string, int> Neg) Containing(IReadOnlyList<MotifInput> inputs, HashSet<string> words, int k)
+    private static (Dictionary<string, int> Pos, Dictionary<string, int> Neg) Containing(IReadOnlyList<MotifInput> inputs, HashSet<string> words, int k, bool both)
     {
         var pos = words.ToDictionary(w => w, _ => 0, StringComparer.Ordinal);
         var neg = words.ToDictionary(w => w, _ => 0, StringComparer.Ordinal);
-        var lookup = pos.GetAlternateLookup<ReadOnlySpan<char>>();
+        // every spelling a sequence may hold (the word, and on both strands its reverse complement) names its candidate
+        var spellings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var w in words)
+        {
+            spellings[w] = w;
+            if (both) spellings[DnaAlphabet.ReverseComplement(w)] = w;
+        }
+        var lookup = spellings.GetAlternateLookup<ReadOnlySpan<char>>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var input in inputs)
         {
             seen.Clear();
             var s = input.Sequence.AsSpan();
             for (int p = 0; p + k <= s.Length; p++)
-                if (lookup.TryGetValue(s.Slice(p, k), out var key, out _)) seen.Add(key);
+                if (lookup.TryGetValue(s.Slice(p, k), out var candidate)) seen.Add(candidate);
             var counts = input.Positive ? pos : neg;
             foreach (var w in seen) counts[w]++;
         }
         return (pos, neg);
     }
 
-    private static Motif? Build(List<(string Word, int Offset)> group, IReadOnlyList<MotifInput> inputs, int k, MotifOptions o)
+    private static Motif? Build(List<(string Word, int Offset)> group, IReadOnlyList<MotifInput> inputs, int k, MotifOptions o, bool both)
     {
         int min = group.Min(m => m.Offset), width = group.Max(m => m.Offset) + k - min;
         var instances = new List<MotifInstance>();
         int posWith = 0, negWith = 0;
         foreach (var input in inputs)
         {
-            var starts = new SortedSet<int>();
+            // (strand, start of the motif's frame in that strand's own coordinates)
+            var frames = new SortedSet<(char Strand, int Frame)>();
             bool any = false;
+            string forward = input.Sequence, reverse = both ? DnaAlphabet.ReverseComplement(forward) : "";
             foreach (var (word, offset) in group)
-                for (int p = input.Sequence.IndexOf(word, StringComparison.Ordinal); p >= 0; p = input.Sequence.IndexOf(word, p + 1, StringComparison.Ordinal))
-                {
-                    any = true;
-                    int frame = p - offset + min;
-                    if (input.Positive && frame >= 0 && frame + width <= input.Sequence.Length) starts.Add(frame);
-                }
+            {
+                any |= Place(forward, word, offset, '+', input.Positive);
+                // a palindromic word's minus-strand copy is its plus-strand copy: counted once, on the plus strand
+                if (both && DnaAlphabet.ReverseComplement(word) != word) any |= Place(reverse, word, offset, '-', input.Positive);
+            }
             if (!any) continue;
             if (input.Positive) posWith++; else negWith++;
-            foreach (var s in starts)
+            foreach (var (strand, frame) in frames)
             {
-                var bases = input.Sequence.Substring(s, width);
-                if (IsAcgt(bases)) instances.Add(new MotifInstance(input, s, bases));
+                var bases = (strand == '+' ? forward : reverse).Substring(frame, width);
+                int start = strand == '+' ? frame : forward.Length - frame - width;
+                if (IsAcgt(bases)) instances.Add(new MotifInstance(input, start, bases, strand));
+            }
+
+            bool Place(string text, string word, int offset, char strand, bool positive)
+            {
+                bool found = false;
+                for (int p = text.IndexOf(word, StringComparison.Ordinal); p >= 0; p = text.IndexOf(word, p + 1, StringComparison.Ordinal))
+                {
+                    found = true;
+                    int frame = p - offset + min;
+                    if (positive && frame >= 0 && frame + width <= text.Length) frames.Add((strand, frame));
+                }
+                return found;
             }
         }
         if (instances.Count == 0) return null;
@@ -233,7 +307,8 @@ public static class MotifDiscovery
         while (right - left > k && SequenceLogo.InformationContent(pwm[left]) < o.TrimBits) left++;
         while (right - left > k && SequenceLogo.InformationContent(pwm[right - 1]) < o.TrimBits) right--;
         var trimmed = pwm[left..right];
-        var placed = instances.Select(i => i with { Start = i.Start + left, Bases = i.Bases[left..right] }).ToList();
+        // trimming the motif's left columns moves a minus-strand instance's forward-strand end, not its start
+        var placed = instances.Select(i => i with { Start = i.Start + (i.Strand == '+' ? left : width - right), Bases = i.Bases[left..right] }).ToList();
         return new Motif("", Consensus(trimmed), trimmed, group.OrderBy(m => m.Offset).Select(m => m.Word).ToList(), placed, posWith, negWith, 1, 1);
     }
 
@@ -250,10 +325,12 @@ public static class MotifDiscovery
         return 'N';
     }));
 
-    private static double[] Background(IReadOnlyList<MotifInput> inputs)
+    /// <summary>ACGT frequencies of all inputs; on both strands, of both (so A = T and C = G, as MEME tools expect then).</summary>
+    private static double[] Background(IReadOnlyList<MotifInput> inputs, bool both)
     {
         var counts = new double[4];
         foreach (var input in inputs) foreach (var c in input.Sequence) if (Bases.IndexOf(c) is >= 0 and var b) counts[b]++;
+        if (both) counts = [counts[0] + counts[3], counts[1] + counts[2], counts[1] + counts[2], counts[0] + counts[3]];
         double sum = counts.Sum();
         return sum == 0 ? [0.25, 0.25, 0.25, 0.25] : counts.Select(c => c / sum).ToArray();
     }

@@ -92,7 +92,7 @@ public sealed class MotifsJob(Device device, IProgress<ProgressInfo>? progress =
 
         var files = new List<string>();
         var meme = Path.Combine(req.Output, "motifs.meme");
-        MemeMotifFile.Write(meme, report.Motifs, report.Background);
+        MemeMotifFile.Write(meme, report.Motifs, report.Background, report.Strands);
         files.Add(meme);
         var tsv = Path.Combine(req.Output, "motifs.tsv");
         WriteTable(tsv, report);
@@ -122,14 +122,14 @@ public sealed class MotifsJob(Device device, IProgress<ProgressInfo>? progress =
         OutputFiles.WriteText(path, sb.ToString());
     }
 
-    /// <summary>BED6 of every instance in a positive with a locus (forward strand), sorted by chrom and start.</summary>
+    /// <summary>BED6 of every instance in a positive with a locus, with its strand, sorted by chrom and start.</summary>
     private static void WriteBed(string path, MotifReport r)
     {
         var rows = r.Motifs.SelectMany(m => m.Instances.Where(i => i.Input.Chrom is not null)
-                .Select(i => (Chrom: i.Input.Chrom!, Start: i.Input.Start + i.Start, End: i.Input.Start + i.Start + i.Bases.Length, m.Id)))
-            .OrderBy(x => x.Chrom, StringComparer.Ordinal).ThenBy(x => x.Start).ThenBy(x => x.End).ThenBy(x => x.Id, StringComparer.Ordinal);
+                .Select(i => (Chrom: i.Input.Chrom!, Start: i.Input.Start + i.Start, End: i.Input.Start + i.Start + i.Bases.Length, m.Id, i.Strand)))
+            .OrderBy(x => x.Chrom, StringComparer.Ordinal).ThenBy(x => x.Start).ThenBy(x => x.End).ThenBy(x => x.Id, StringComparer.Ordinal).ThenBy(x => x.Strand);
         var sb = new StringBuilder();
-        foreach (var x in rows) sb.Append(string.Create(CultureInfo.InvariantCulture, $"{x.Chrom}\t{x.Start}\t{x.End}\t{x.Id}\t0\t+\n"));
+        foreach (var x in rows) sb.Append(string.Create(CultureInfo.InvariantCulture, $"{x.Chrom}\t{x.Start}\t{x.End}\t{x.Id}\t0\t{x.Strand}\n"));
         OutputFiles.WriteText(path, sb.ToString());
     }
 }

@@ -66,7 +66,56 @@ public class MotifTests
         Assert.All(top.Instances, i => Assert.True(i.Input.Positive));
     }
 
-    internal static List<MotifInput> PlantedInputs(out PlantedMotifs planted)
+    /// <summary>
+    /// The planted motif on either strand: every other positive carries its instance reverse-complemented (attention
+    /// over it as before). Searched on the forward strand only, the site splits into a motif and its reverse
+    /// complement, each in about half the positives; on both strands it is one motif in all of them, with minus-strand
+    /// instances whose span, reverse-complemented, is the instance.
+    /// </summary>
+    [Fact]
+    public void A_motif_planted_on_both_strands_is_one_motif_when_both_strands_are_searched()
+    {
+        var inputs = PlantedInputs(out var planted, reverseEveryOther: true);
+        var both = MotifDiscovery.Discover(inputs, new MotifOptions { MaxAdjustedP = 0.01, Strands = MotifStrands.Both });
+        var forward = MotifDiscovery.Discover(inputs, new MotifOptions { MaxAdjustedP = 0.01, Strands = MotifStrands.Forward });
+        Assert.Equal(MotifStrands.Both, both.Strands);
+        Assert.Equal(MotifStrands.Forward, forward.Strands);
+
+        var top = both.Motifs[0];
+        Assert.True(PlantedMotifs.BestColumnCorrelation(top.Pwm, PlantedMotifs.Pwm) >= 0.8, $"top motif {top.Consensus}");
+        int minus = top.Instances.Count(i => i.Strand == '-');
+        Assert.InRange(minus, top.Instances.Count / 4, 3 * top.Instances.Count / 4);
+        foreach (var i in top.Instances)
+        {
+            var span = i.Input.Sequence.Substring(i.Start, i.Bases.Length);
+            Assert.Equal(i.Bases, i.Strand == '+' ? span : DnaFoundation.Tokenizers.DnaAlphabet.ReverseComplement(span));
+        }
+
+        // forward only: the best planted-like motif covers about half the positives the two-strand one covers
+        var forwardBest = forward.Motifs.Where(m => PlantedMotifs.BestColumnCorrelation(m.Pwm, PlantedMotifs.Pwm) >= 0.8).Max(m => m.PositivesWith);
+        Assert.True(top.PositivesWith >= 1.5 * forwardBest, $"both strands: {top.PositivesWith} positives; forward only: {forwardBest}");
+        Assert.True(top.PositivesWith > 3 * top.NegativesWith, $"{top.PositivesWith} positives vs {top.NegativesWith} negatives");
+        Assert.True(top.AdjustedP < both.Motifs.Where(m => m != top).Select(m => m.AdjustedP).DefaultIfEmpty(1).Min());
+
+        Assert.Equal(both.Background[0], both.Background[3], 12);                 // A = T and C = G on both strands
+        Assert.Equal(both.Background[1], both.Background[2], 12);
+        Assert.Contains("strands: + -\n", MemeMotifFile.Format(both.Motifs, both.Background, both.Strands));
+        Assert.Contains("strands: +\n", MemeMotifFile.Format(forward.Motifs, forward.Background, forward.Strands));
+    }
+
+    [Fact]
+    public void Auto_searches_both_strands_for_genomic_regions_and_the_forward_strand_for_given_sequences()
+    {
+        MotifInput Seq(bool located) => new("s", "ACGT", true, null, located ? "chr1" : null, 0);
+        Assert.Equal(MotifStrands.Both, MotifDiscovery.Resolve(MotifStrands.Auto, [Seq(true), Seq(true)]));
+        Assert.Equal(MotifStrands.Forward, MotifDiscovery.Resolve(MotifStrands.Auto, [Seq(true), Seq(false)]));
+        Assert.Equal(MotifStrands.Forward, MotifDiscovery.Resolve(MotifStrands.Forward, [Seq(true)]));
+        Assert.Equal(MotifStrands.Both, MotifDiscovery.Resolve(MotifStrands.Both, [Seq(false)]));
+        Assert.Equal("AACGGT", MotifDiscovery.Canonical("ACCGTT"));                 // its reverse complement sorts first
+        Assert.Equal("AACGTT", MotifDiscovery.Canonical("AACGTT"));                 // a palindrome is itself
+    }
+
+    internal static List<MotifInput> PlantedInputs(out PlantedMotifs planted, bool reverseEveryOther = false)
     {
         planted = new PlantedMotifs(300, 60, 11);
         var rng = new Random(5);
@@ -76,8 +125,14 @@ public class MotifTests
             var row = planted.Rows[i];
             if (row.Label == 0)
             {
-                inputs.Add(new MotifInput(row.Id, row.Sequence, false, null));
+                // negatives carry no copy of the core on either strand
+                inputs.Add(new MotifInput(row.Id, reverseEveryOther ? row.Sequence.Replace("CTTATC", "CTGATC") : row.Sequence, false, null));
                 continue;
+            }
+            if (reverseEveryOther && i % 4 == 3)
+            {
+                int at = planted.Sites[i], w = PlantedMotifs.Pwm.Length;
+                row = row with { Sequence = row.Sequence[..at] + DnaFoundation.Tokenizers.DnaAlphabet.ReverseComplement(row.Sequence.Substring(at, w)) + row.Sequence[(at + w)..] };
             }
             var scores = Enumerable.Range(0, row.Sequence.Length).Select(_ => 1 + 0.5 * rng.NextDouble()).ToArray();
             for (int p = planted.Sites[i]; p < planted.Sites[i] + PlantedMotifs.Pwm.Length; p++) scores[p] = 4 + rng.NextDouble();
