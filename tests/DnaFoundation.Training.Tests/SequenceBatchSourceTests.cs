@@ -86,6 +86,54 @@ public class SequenceBatchSourceTests
         Assert.Equal(order.Take(12).Where((_, i) => i % 2 == 1), r1);
     }
 
+    /// <summary>
+    /// A checkpoint of two ranks resumes on one and one of one rank on two: the new ranks read on from the first row
+    /// no old rank read, in the same epoch orders, so over the whole run no row is read twice or skipped.
+    /// </summary>
+    [Fact]
+    public void A_state_continues_on_another_number_of_ranks_after_the_last_row_read()
+    {
+        var tok = DnaTokenizers.Load("kmer:6");
+        var seqs = Chr20Pieces(9_300_000, 10);                          // 67 bp each: every row is 64 tokens
+        using var single = new SequenceBatchSource(seqs, tok, 1, 64, seed: 5);
+        var global = Enumerable.Range(0, 24).Select(_ => { using var b = single.Next(); return Ids(b); }).ToList();   // 2.4 epochs, row by row
+        long[] Rows(params int[] at) => at.SelectMany(i => global[i]).ToArray();
+
+        // two ranks, three micro-batches of 2 each: global rows 0..11 read; then one rank
+        using var rank0 = new SequenceBatchSource(seqs, tok, 2, 64, seed: 5, rank: 0, world: 2);
+        using var rank1 = new SequenceBatchSource(seqs, tok, 2, 64, seed: 5, rank: 1, world: 2);
+        for (int i = 0; i < 3; i++) { rank0.Next().Dispose(); rank1.Next().Dispose(); }
+        var twoStates = new[] { rank0.SaveState(), rank1.SaveState() }.Select(s => JsonNode.Parse(s.ToJsonString())!).ToList();
+        using var alone = new SequenceBatchSource(seqs, tok, 2, 64, seed: 5);
+        alone.RestoreState(alone.StateForWorld(twoStates));
+        using (var b = alone.Next()) Assert.Equal(Rows(12, 13), Ids(b));
+        using (var b = alone.Next()) Assert.Equal(Rows(14, 15), Ids(b));
+
+        // one rank read 16 rows; two ranks take 16, 18, … and 17, 19, …
+        var oneState = JsonNode.Parse(alone.SaveState().ToJsonString())!;
+        using var again0 = new SequenceBatchSource(seqs, tok, 2, 64, seed: 5, rank: 0, world: 2);
+        using var again1 = new SequenceBatchSource(seqs, tok, 2, 64, seed: 5, rank: 1, world: 2);
+        again0.RestoreState(again0.StateForWorld([oneState]));
+        again1.RestoreState(again1.StateForWorld([oneState]));
+        using (var b = again0.Next()) Assert.Equal(Rows(16, 18), Ids(b));
+        using (var b = again1.Next()) Assert.Equal(Rows(17, 19), Ids(b));
+
+        // an odd number of rows read (17): rank 1 starts at 17, rank 0 at 18; nothing skipped, nothing twice
+        using var odd = new SequenceBatchSource(seqs, tok, 1, 64, seed: 5);
+        for (int i = 0; i < 17; i++) odd.Next().Dispose();
+        var oddState = odd.SaveState();
+        using var odd0 = new SequenceBatchSource(seqs, tok, 1, 64, seed: 5, rank: 0, world: 2);
+        using var odd1 = new SequenceBatchSource(seqs, tok, 1, 64, seed: 5, rank: 1, world: 2);
+        odd0.RestoreState(odd0.StateForWorld([oddState]));
+        odd1.RestoreState(odd1.StateForWorld([oddState]));
+        using (var b = odd0.Next()) Assert.Equal(Rows(18), Ids(b));
+        using (var b = odd1.Next()) Assert.Equal(Rows(17), Ids(b));
+
+        using var fewer = new SequenceBatchSource(seqs[..8], tok, 2, 64, seed: 5);
+        Assert.Contains("10 sequences", Assert.Throws<DnaInputException>(() => fewer.StateForWorld(twoStates)).Message);
+        Assert.Throws<DnaInputException>(() => alone.StateForWorld([new JsonObject { ["kind"] = "genome-windows", ["next"] = 3 }]));
+    }
+
     [Fact]
     public void Rows_are_collated_padded_soft_masked_and_truncation_is_counted()
     {

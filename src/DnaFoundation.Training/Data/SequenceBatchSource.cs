@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DnaFoundation.Core;
 using DnaFoundation.Model.Inference;
 using DnaFoundation.Tokenizers;
+using DnaFoundation.Training.Distributed;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Training.Data;
@@ -16,10 +17,11 @@ namespace DnaFoundation.Training.Data;
 /// Order: with <c>shuffle</c>, epoch e visits every sequence once in a permutation drawn from (seed, e); without it,
 /// the given order, cycled (a validation stream). Row i of rank r is global row r + world·i of that order, so the
 /// stream is a pure function of a counter and the saved state is just that counter: a restored source continues with
-/// exactly the batches an uninterrupted one would have given, as <see cref="GenomeWindowSource"/> does.
+/// exactly the batches an uninterrupted one would have given, as <see cref="GenomeWindowSource"/> does. On another
+/// number of ranks (<see cref="StateForWorld"/>) every new rank starts past the last row any old rank read.
 /// </para>
 /// </summary>
-public sealed class SequenceBatchSource : IBatchSource
+public sealed class SequenceBatchSource : IBatchSource, IWorldResizable
 {
     private const string Kind = "sequences";
     private readonly TokenSequence[] rows;
@@ -144,6 +146,30 @@ public sealed class SequenceBatchSource : IBatchSource
         if (state["world"]?.GetValue<int>() != world)
             throw new DnaInputException($"the checkpoint was written by {state["world"]} ranks; resume with the same number of ranks ({world} now)");
         next = state["next"]!.GetValue<long>();
+    }
+
+    /// <summary>
+    /// Continues on another number of ranks: old rank r read global rows r + world·i for i &lt; its next, so this rank
+    /// starts at the first counter whose rows lie beyond the last one read. When the rows read divide by the new
+    /// number of ranks (the usual case: global batch × steps) no row is skipped or read twice, and the epochs' orders
+    /// are unchanged.
+    /// </summary>
+    /// <exception cref="DnaInputException">An old state is another kind of stream or was saved over another number of sequences.</exception>
+    public JsonNode StateForWorld(IReadOnlyList<JsonNode> oldStates)
+    {
+        long lastRead = -1;
+        foreach (var old in oldStates)
+        {
+            if (old["kind"]?.GetValue<string>() != Kind)
+                throw new DnaInputException($"the checkpoint's loader state is a '{old["kind"]}' stream, this run reads in-memory sequences");
+            if (old["sequences"]?.GetValue<int>() != rows.Length)
+                throw new DnaInputException($"the checkpoint's stream read {old["sequences"]} sequences, this run gives {rows.Length}: resume with the same sequences");
+            long oldNext = old["next"]!.GetValue<long>();
+            if (oldNext > 0) lastRead = Math.Max(lastRead, old["rank"]!.GetValue<int>() + old["world"]!.GetValue<int>() * (oldNext - 1));
+        }
+        long first = lastRead + 1;                              // the first global row no old rank read
+        long counter = first <= rank ? 0 : (first - rank + world - 1) / world;
+        return new JsonObject { ["kind"] = Kind, ["next"] = counter, ["sequences"] = rows.Length, ["rank"] = rank, ["world"] = world };
     }
 
     /// <summary>Holds no native resources: the rows are host arrays.</summary>
