@@ -197,21 +197,15 @@ public sealed class GenomeWindowSource : IBatchSource, IWorldResizable
     }
 
     /// <summary>
-    /// Continues on another number of ranks: old rank r read global windows r + world·i for i &lt; its next, so every
-    /// new rank starts at the first counter whose windows lie beyond the last one read. When the number of windows
-    /// read divides by the new world size (the usual case: global batch × steps) nothing is skipped.
+    /// Continues on another number of ranks: every new rank starts at its first window past the last one any old
+    /// rank read (<see cref="RankStreamResize"/>), so nothing is skipped or read twice.
     /// </summary>
     public JsonNode StateForWorld(IReadOnlyList<JsonNode> oldStates)
     {
-        long lastRead = -1;
         foreach (var old in oldStates)
-        {
             if (old["kind"]?.GetValue<string>() != "genome-windows")
                 throw new DnaInputException("the checkpoint's loader state is not a genome-window stream (was the data config changed?)");
-            long oldNext = old["next"]!.GetValue<long>();
-            if (oldNext > 0) lastRead = Math.Max(lastRead, old["rank"]!.GetValue<int>() + old["world"]!.GetValue<int>() * (oldNext - 1));
-        }
-        return new JsonObject { ["kind"] = "genome-windows", ["next"] = lastRead < 0 ? 0 : lastRead / world + 1, ["rank"] = rank, ["world"] = world };
+        return new JsonObject { ["kind"] = "genome-windows", ["next"] = RankStreamResize.Counter(oldStates, rank, world), ["rank"] = rank, ["world"] = world };
     }
 
     public void Dispose() { }

@@ -149,27 +149,20 @@ public sealed class SequenceBatchSource : IBatchSource, IWorldResizable
     }
 
     /// <summary>
-    /// Continues on another number of ranks: old rank r read global rows r + world·i for i &lt; its next, so this rank
-    /// starts at the first counter whose rows lie beyond the last one read. When the rows read divide by the new
-    /// number of ranks (the usual case: global batch × steps) no row is skipped or read twice, and the epochs' orders
-    /// are unchanged.
+    /// Continues on another number of ranks: this rank starts at its first row past the last one any old rank read
+    /// (<see cref="RankStreamResize"/>), so no row is skipped or read twice, and the epochs' orders are unchanged.
     /// </summary>
     /// <exception cref="DnaInputException">An old state is another kind of stream or was saved over another number of sequences.</exception>
     public JsonNode StateForWorld(IReadOnlyList<JsonNode> oldStates)
     {
-        long lastRead = -1;
         foreach (var old in oldStates)
         {
             if (old["kind"]?.GetValue<string>() != Kind)
                 throw new DnaInputException($"the checkpoint's loader state is a '{old["kind"]}' stream, this run reads in-memory sequences");
             if (old["sequences"]?.GetValue<int>() != rows.Length)
                 throw new DnaInputException($"the checkpoint's stream read {old["sequences"]} sequences, this run gives {rows.Length}: resume with the same sequences");
-            long oldNext = old["next"]!.GetValue<long>();
-            if (oldNext > 0) lastRead = Math.Max(lastRead, old["rank"]!.GetValue<int>() + old["world"]!.GetValue<int>() * (oldNext - 1));
         }
-        long first = lastRead + 1;                              // the first global row no old rank read
-        long counter = first <= rank ? 0 : (first - rank + world - 1) / world;
-        return new JsonObject { ["kind"] = Kind, ["next"] = counter, ["sequences"] = rows.Length, ["rank"] = rank, ["world"] = world };
+        return new JsonObject { ["kind"] = Kind, ["next"] = RankStreamResize.Counter(oldStates, rank, world), ["sequences"] = rows.Length, ["rank"] = rank, ["world"] = world };
     }
 
     /// <summary>Holds no native resources: the rows are host arrays.</summary>
