@@ -67,12 +67,16 @@ def extended_mask(mask, dtype=torch.float32):
     return (1.0 - mask[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 
+def write_json(path, obj, indent=2):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=indent)
+        f.write("\n")
+
+
 def write_family(family, config, weights, io):
     d = os.path.join(FIXTURES, family)
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join(d, "config.json"), config)
     save_safetensors(os.path.join(d, "model.safetensors"), weights)
     save_safetensors(os.path.join(d, "io.safetensors"), io)
     size = sum(os.path.getsize(os.path.join(d, n)) for n in os.listdir(d))

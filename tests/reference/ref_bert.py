@@ -1,6 +1,10 @@
 """DNABERT / GROVER reference: Hugging Face BERT (BertForMaskedLM), written from the architecture of
 transformers' modeling_bert.py: learned absolute positions, token types, post-LN blocks, erf-GELU MLP,
-MLM head = dense -> act -> LayerNorm -> decoder tied to the word embeddings + bias."""
+MLM head = dense -> act -> LayerNorm -> decoder tied to the word embeddings + bias.
+The options serve ref_published.py's checkpoints (and MosaicBERT's embeddings in ref_dnabert2.py): GENA-LM's pre-LN
+layers, a pooler, the position_ids buffer older transformers saved, HF's decoder Linear in the state dict, the bias
+added twice by DNABERT's transformers-2.5 fork, and the NSP head of BertForPreTraining. Every option is off by
+default: the `bert` parity fixture's model."""
 import math
 
 import torch
@@ -36,21 +40,24 @@ class SelfAttention(nn.Module):
 
 
 class DenseNorm(nn.Module):
-    """BertSelfOutput / BertOutput: LayerNorm(dense(x) + residual)."""
+    """BertSelfOutput / BertOutput: LayerNorm(dense(x) + residual). norm=False (GENA's pre-LN layers drop this
+    LayerNorm): dense(x) alone, the layer adds the residual."""
 
-    def __init__(self, fan_in, h, eps):
+    def __init__(self, fan_in, h, eps, norm=True):
         super().__init__()
-        self.dense, self.LayerNorm = nn.Linear(fan_in, h), nn.LayerNorm(h, eps=eps)
+        self.dense = nn.Linear(fan_in, h)
+        if norm:
+            self.LayerNorm = nn.LayerNorm(h, eps=eps)
 
     def forward(self, x, residual):
-        return self.LayerNorm(self.dense(x) + residual)
+        return self.LayerNorm(self.dense(x) + residual) if hasattr(self, "LayerNorm") else self.dense(x)
 
 
 class Attention(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, pre_ln=False):
         super().__init__()
         self.self = SelfAttention(c["hidden_size"], c["num_attention_heads"])
-        self.output = DenseNorm(c["hidden_size"], c["hidden_size"], c["layer_norm_eps"])
+        self.output = DenseNorm(c["hidden_size"], c["hidden_size"], c["layer_norm_eps"], not pre_ln)
 
     def forward(self, x, bias):
         ctx, probs = self.self(x, bias)
@@ -67,41 +74,68 @@ class Intermediate(nn.Module):
 
 
 class Layer(nn.Module):
-    def __init__(self, c):
+    """Post-LN BERT, or GENA-LM's pre-LN layer: x = x + attn(pre_attention_ln(x)); x = x + ffn(post_attention_ln(x))."""
+
+    def __init__(self, c, pre_ln=False):
         super().__init__()
-        self.attention = Attention(c)
+        self.pre_ln = pre_ln
+        if pre_ln:                                 # registered first: GENA's state dict lists them before attention
+            self.pre_attention_ln = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+            self.post_attention_ln = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+        self.attention = Attention(c, pre_ln)
         self.intermediate = Intermediate(c)
-        self.output = DenseNorm(c["intermediate_size"], c["hidden_size"], c["layer_norm_eps"])
+        self.output = DenseNorm(c["intermediate_size"], c["hidden_size"], c["layer_norm_eps"], not pre_ln)
 
     def forward(self, x, bias):
+        if self.pre_ln:
+            ctx, probs = self.attention.self(self.pre_attention_ln(x), bias)
+            x = x + self.attention.output(ctx, None)
+            return x + self.output(self.intermediate(self.post_attention_ln(x)), None), probs
         a, probs = self.attention(x, bias)
         return self.output(self.intermediate(a), a), probs
 
 
 class Embeddings(nn.Module):
-    def __init__(self, c):
+    """word + position + token type (all type 0), LayerNorm. positions=False: no position table (MosaicBERT).
+    position_ids: the persistent buffer that transformers < 4.31 (and GENA's 4.17 fork) saved."""
+
+    def __init__(self, c, positions=True, position_ids=False):
         super().__init__()
         h = c["hidden_size"]
-        self.word_embeddings = nn.Embedding(c["vocab_size"], h, padding_idx=c["pad_token_id"])
-        self.position_embeddings = nn.Embedding(c["max_position_embeddings"], h)
+        self.word_embeddings = nn.Embedding(c["vocab_size"], h, padding_idx=c.get("pad_token_id", 0))
+        self.position_embeddings = nn.Embedding(c["max_position_embeddings"], h) if positions else None
         self.token_type_embeddings = nn.Embedding(c["type_vocab_size"], h)
         self.LayerNorm = nn.LayerNorm(h, eps=c["layer_norm_eps"])
+        if position_ids:
+            self.register_buffer("position_ids", torch.arange(c["max_position_embeddings"]).expand((1, -1)))
 
     def forward(self, ids):
-        pos = torch.arange(ids.shape[1])[None, :]
-        return self.LayerNorm(self.word_embeddings(ids) + self.position_embeddings(pos) + self.token_type_embeddings(torch.zeros_like(ids)))
+        x = self.word_embeddings(ids)
+        if self.position_embeddings is not None:
+            x = x + self.position_embeddings(torch.arange(ids.shape[1])[None, :])
+        return self.LayerNorm(x + self.token_type_embeddings(torch.zeros_like(ids)))
 
 
 class Encoder(nn.Module):
+    def __init__(self, c, pre_ln=False):
+        super().__init__()
+        self.layer = nn.ModuleList([Layer(c, pre_ln) for _ in range(c["num_hidden_layers"])])
+
+
+class Pooler(nn.Module):
+    """Stored by BertModel(add_pooling_layer=True); no output here needs it."""
+
     def __init__(self, c):
         super().__init__()
-        self.layer = nn.ModuleList([Layer(c) for _ in range(c["num_hidden_layers"])])
+        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
 
 
 class Bert(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, pre_ln=False, pooler=False, position_ids=False):
         super().__init__()
-        self.embeddings, self.encoder = Embeddings(c), Encoder(c)
+        self.embeddings, self.encoder = Embeddings(c, position_ids=position_ids), Encoder(c, pre_ln)
+        if pooler:
+            self.pooler = Pooler(c)
 
     def forward(self, ids, mask):
         x, bias, probs = self.embeddings(ids), common.extended_mask(mask), []
@@ -122,27 +156,48 @@ class Transform(nn.Module):
 
 
 class Predictions(nn.Module):
-    def __init__(self, c):
+    """BertLMPredictionHead. decoder=False: transform and bias only, the logits computed from the word embeddings
+    (the parity fixture's layout). decoder=True: HF's bias-less decoder Linear tied to the word embeddings, whose
+    .bias IS self.bias (one storage saved under both names); bias_twice: transformers 2.5 (DNABERT's fork) returns
+    decoder(h) + bias, i.e. the bias twice, later versions decoder(h)."""
+
+    def __init__(self, c, embeddings, decoder=False, bias_twice=False):
         super().__init__()
         self.transform = Transform(c)
+        if decoder:
+            self.decoder = nn.Linear(c["hidden_size"], c["vocab_size"], bias=False)
+            self.decoder.weight = embeddings.weight
         self.bias = nn.Parameter(torch.zeros(c["vocab_size"]))
+        if decoder:
+            self.decoder.bias = self.bias
+        self.bias_twice = bias_twice
+
+    def forward(self, x, embeddings):
+        # The same numbers up to rounding either way; each fixture keeps the op it was written with (a matmul plus
+        # the bias, or Linear's fused addmm), so its bytes do not change.
+        if not hasattr(self, "decoder"):
+            return self.transform(x) @ embeddings.weight.T + self.bias
+        y = self.decoder(self.transform(x))
+        return y + self.bias if self.bias_twice else y
 
 
 class Cls(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, embeddings, decoder=False, bias_twice=False, nsp=False):
         super().__init__()
-        self.predictions = Predictions(c)
+        self.predictions = Predictions(c, embeddings, decoder, bias_twice)
+        if nsp:                                    # BertForPreTraining's next-sentence head (GENA-LM)
+            self.seq_relationship = nn.Linear(c["hidden_size"], 2)
 
 
 class BertForMaskedLM(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, pre_ln=False, pooler=False, position_ids=False, decoder=False, bias_twice=False, nsp=False):
         super().__init__()
-        self.bert, self.cls = Bert(c), Cls(c)
+        self.bert = Bert(c, pre_ln, pooler, position_ids)
+        self.cls = Cls(c, self.bert.embeddings.word_embeddings, decoder, bias_twice, nsp)
 
     def forward(self, ids, mask):
         h, probs = self.bert(ids, mask)
-        logits = self.cls.predictions.transform(h) @ self.bert.embeddings.word_embeddings.weight.T + self.cls.predictions.bias
-        return h, logits, probs
+        return h, self.cls.predictions(h, self.bert.embeddings.word_embeddings), probs
 
 
 def main():

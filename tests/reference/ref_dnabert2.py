@@ -2,13 +2,16 @@
 (slopes of the ALiBi paper, symmetric |i-j| distances), fused Wqkv, post-LN, gated-linear-unit MLP
 (gated_layers without bias, erf-GELU on the first half times the second half, wo, LayerNorm), tied MLM decoder with
 its own bias. Like MosaicBERT's unpadding, every sequence is run on its real tokens only, and padded positions of the
-output are zeros."""
+output are zeros. Embeddings, the attention output, the pooler and the MLM transform are ref_bert.py's classes.
+The options serve ref_published.py's DNABERT-2 / DNABERT-S checkpoints: a pooler, the tied decoder weight in the state
+dict, and the MLM head run on the padded batch; all off by default (the `dnabert2` parity fixture's model)."""
 import math
 
 import torch
 from torch import nn
 
 import common
+import ref_bert
 
 CONFIG = {
     "_name_or_path": "zhihan1996/DNABERT-2-117M", "alibi_starting_size": 512, "architectures": ["BertForMaskedLM"],
@@ -52,17 +55,11 @@ class SelfAttention(nn.Module):
         return (probs @ v).permute(1, 0, 2).reshape(L, -1), probs
 
 
-class SelfOutput(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
-
-
 class Attention(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.self, self.output = SelfAttention(c), SelfOutput(c)
+        self.self = SelfAttention(c)
+        self.output = ref_bert.DenseNorm(c["hidden_size"], c["hidden_size"], c["layer_norm_eps"])
 
 
 class GatedMlp(nn.Module):
@@ -85,16 +82,7 @@ class Layer(nn.Module):
 
     def forward(self, x, bias):
         ctx, probs = self.attention.self(x, bias)
-        a = self.attention.output.LayerNorm(self.attention.output.dense(ctx) + x)
-        return self.mlp(a), probs
-
-
-class Embeddings(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.word_embeddings = nn.Embedding(c["vocab_size"], c["hidden_size"])
-        self.token_type_embeddings = nn.Embedding(c["type_vocab_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+        return self.mlp(self.attention.output(ctx, x)), probs
 
 
 class Encoder(nn.Module):
@@ -104,65 +92,82 @@ class Encoder(nn.Module):
 
 
 class Bert(nn.Module):
-    def __init__(self, c):
+    """MosaicBERT's BertModel: BERT's embeddings without the position table, the encoder; pooler=True adds the pooler
+    that DNABERT-S and the sequence-classification class store."""
+
+    def __init__(self, c, pooler=False):
         super().__init__()
-        self.embeddings, self.encoder = Embeddings(c), Encoder(c)
-        self.heads = c["num_attention_heads"]
+        self.embeddings, self.encoder = ref_bert.Embeddings(c, positions=False), Encoder(c)
+        if pooler:
+            self.pooler = ref_bert.Pooler(c)
+        self.heads, self.h = c["num_attention_heads"], c["hidden_size"]
 
     def forward_one(self, ids):                    # ids: (L,) real tokens only
-        e = self.embeddings
-        x = e.LayerNorm(e.word_embeddings(ids) + e.token_type_embeddings(torch.zeros_like(ids)))
+        x = self.embeddings(ids)
         bias, probs = alibi(self.heads, ids.shape[0]), []
         for layer in self.encoder.layer:
             x, p = layer(x, bias)
             probs.append(p)
         return x, probs
 
-
-class Transform(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.dense = nn.Linear(c["hidden_size"], c["hidden_size"])
-        self.LayerNorm = nn.LayerNorm(c["hidden_size"], eps=c["layer_norm_eps"])
+    def forward(self, ids, mask):
+        """The padded batch, each sequence run on its real tokens only: hidden (B, T, H) and attentions
+        (layers, B, heads, T, T), zeros at padded positions."""
+        B, T = ids.shape
+        hidden = torch.zeros(B, T, self.h)
+        attentions = torch.zeros(len(self.encoder.layer), B, self.heads, T, T)
+        for b in range(B):
+            n = int(mask[b].sum())
+            h, probs = self.forward_one(ids[b, :n])
+            hidden[b, :n] = h
+            for i, pr in enumerate(probs):
+                attentions[i, b, :, :n, :n] = pr
+        return hidden, attentions
 
 
 class Decoder(nn.Module):
-    def __init__(self, c):
+    """The decoder's own bias; tied_weight=True also holds the word embeddings' Parameter as .weight, so the state
+    dict carries cls.predictions.decoder.weight as DNABERT-2's pytorch_model.bin does."""
+
+    def __init__(self, c, embeddings, tied_weight=False):
         super().__init__()
+        if tied_weight:
+            self.weight = embeddings.weight
         self.bias = nn.Parameter(torch.zeros(c["vocab_size"]))
 
 
 class Predictions(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, embeddings, tied_weight=False):
         super().__init__()
-        self.transform, self.decoder = Transform(c), Decoder(c)
+        self.transform, self.decoder = ref_bert.Transform(c), Decoder(c, embeddings, tied_weight)
 
 
 class Cls(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, embeddings, tied_weight=False):
         super().__init__()
-        self.predictions = Predictions(c)
+        self.predictions = Predictions(c, embeddings, tied_weight)
 
 
 class BertForMaskedLM(nn.Module):
-    def __init__(self, c):
+    """tied_weight: see Decoder. head_on_padding: the MLM head runs on the whole padded batch (the head of a zero
+    state at padded positions), as ref_published.py's goldens were written; else on each sequence's real tokens only,
+    padded logits zeros (the parity fixture)."""
+
+    def __init__(self, c, tied_weight=False, head_on_padding=False):
         super().__init__()
-        self.bert, self.cls = Bert(c), Cls(c)
+        self.bert = Bert(c)
+        self.cls = Cls(c, self.bert.embeddings.word_embeddings, tied_weight)
+        self.head_on_padding = head_on_padding
 
     def forward(self, ids, mask):
-        B, T = ids.shape
-        H, V, heads, layers = CONFIG["hidden_size"], CONFIG["vocab_size"], CONFIG["num_attention_heads"], CONFIG["num_hidden_layers"]
-        hidden, logits = torch.zeros(B, T, H), torch.zeros(B, T, V)
-        attentions = torch.zeros(layers, B, heads, T, T)
-        p = self.cls.predictions
-        for b in range(B):
+        hidden, attentions = self.bert(ids, mask)
+        p, weight = self.cls.predictions, self.bert.embeddings.word_embeddings.weight
+        if self.head_on_padding:
+            return hidden, p.transform(hidden) @ weight.T + p.decoder.bias, attentions
+        logits = torch.zeros(*ids.shape, weight.shape[0])
+        for b in range(ids.shape[0]):
             n = int(mask[b].sum())
-            h, probs = self.bert.forward_one(ids[b, :n])
-            hidden[b, :n] = h
-            t = p.transform.LayerNorm(common.gelu_erf(p.transform.dense(h)))
-            logits[b, :n] = t @ self.bert.embeddings.word_embeddings.weight.T + p.decoder.bias
-            for i, pr in enumerate(probs):
-                attentions[i, b, :, :n, :n] = pr
+            logits[b, :n] = p.transform(hidden[b, :n]) @ weight.T + p.decoder.bias
         return hidden, logits, attentions
 
 

@@ -1,7 +1,8 @@
 """What PyTorch users load a model fine-tuned here with: the state dict of each family's own sequence-classification
-class (num_labels = 2), built in plain torch from the families' modeling code (the classes of ref_published.py) on the
-published fixture's config.json. `dnafm model export` of a model fine-tuned from that fixture must write exactly these
-names, shapes and dtypes, i.e. load_state_dict(strict=True) of the family's class accepts it.
+class (num_labels = 2), built in plain torch from the families' modeling code (the classes of ref_bert.py,
+ref_dnabert2.py and ref_esm.py that ref_published.py uses) on the published fixture's config.json. `dnafm model export`
+of a model fine-tuned from that fixture must write exactly these names, shapes and dtypes, i.e.
+load_state_dict(strict=True) of the family's class accepts it.
 
   tests/fixtures/model/published/<family>/seqcls-state.tsv   name, dtype, shape (comma-separated) per tensor, sorted
 
@@ -16,9 +17,11 @@ Run with Debian's python3-torch (/usr/bin/python3) after ref_published.py; it on
 import json
 import os
 
-import torch
 from torch import nn
 
+import ref_bert
+import ref_dnabert2
+import ref_esm
 import ref_published as rp
 
 
@@ -42,11 +45,11 @@ def models(labels=2):
             return json.load(f)
 
     c = config("dnabert6")
-    yield "dnabert6", ForSequenceClassification("bert", rp.BertModel(c, pooler=True), nn.Linear(c["hidden_size"], labels))
+    yield "dnabert6", ForSequenceClassification("bert", ref_bert.Bert(c, pooler=True), nn.Linear(c["hidden_size"], labels))
     c = config("dnabert2")
-    yield "dnabert2", ForSequenceClassification("bert", rp.MosaicBertModel(c, pooler=True), nn.Linear(c["hidden_size"], labels))
+    yield "dnabert2", ForSequenceClassification("bert", ref_dnabert2.Bert(c, pooler=True), nn.Linear(c["hidden_size"], labels))
     c = config("nt-v2")
-    yield "nt-v2", ForSequenceClassification("esm", rp.Esm(c, swiglu=True, position_ids=False), EsmClassificationHead(c, labels))
+    yield "nt-v2", ForSequenceClassification("esm", ref_esm.Esm(c, swiglu=True, position_ids=False), EsmClassificationHead(c, labels))
 
 
 def main():
