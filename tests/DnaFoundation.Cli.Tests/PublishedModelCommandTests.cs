@@ -227,6 +227,16 @@ public sealed class PublishedModelCommandTests
         using var hfConfig = JsonDocument.Parse(File.ReadAllText(dir.File("hf/config.json")));
         using var published = JsonDocument.Parse(File.ReadAllText(Path.Combine(Published(family), "config.json")));
         Assert.EndsWith("ForSequenceClassification", hfConfig.RootElement.GetProperty("architectures")[0].GetString());
+        // the classes keep their names (task.json's labels become id2label), and the export predicts what the model did
+        Assert.Equal("1", hfConfig.RootElement.GetProperty("id2label").GetProperty("1").GetString());
+        Assert.Equal(1, hfConfig.RootElement.GetProperty("label2id").GetProperty("1").GetInt32());
+        foreach (var m in new[] { "ft/final", "hf" })
+        {
+            string[] predict = ["predict", "--model", dir.File(m), "--input", dir.File("seqs.fa"), "--max-length", "32", "--output", dir.File(m.Replace('/', '-') + ".tsv"), "--threads", "1"];
+            var p = env is null ? CliRunner.Run(predict) : Run(env, predict);
+            Assert.True(p.ExitCode == 0, p.StdErr);
+        }
+        Assert.Equal(File.ReadAllText(dir.File("ft-final.tsv")), File.ReadAllText(dir.File("hf.tsv")));
         foreach (var key in published.RootElement.EnumerateObject().Select(p => p.Name).Where(k => k != "architectures"))
             Assert.True(hfConfig.RootElement.TryGetProperty(key, out _), $"published key '{key}' missing from the export");
         foreach (var name in DnaFoundation.Evaluation.Export.ModelExporter.TokenizerFiles.Where(n => File.Exists(Path.Combine(Published(family), n))))

@@ -1,4 +1,6 @@
 using DnaFoundation.Core;
+using DnaFoundation.Evaluation.Inference;
+using DnaFoundation.Model;
 using DnaFoundation.Model.Checkpoints;
 using DnaFoundation.Tokenizers;
 
@@ -22,8 +24,9 @@ public static class ModelExporter
             throw new DnaInputException("the output is the model directory itself; export writes a new directory", outDir);
         var (model, report) = ModelDirectory.Load(modelDir);
         HfExport.Result written;
+        // A model fine-tuned here names its classes in task.json; transformers reads them from id2label.
         using (model)
-            written = HfExport.Write(model, outDir);
+            written = HfExport.Write(model, outDir, model.Heads.HasFlag(ModelHeads.Sequence) || model.Heads.HasFlag(ModelHeads.Token) ? ModelTask.Read(modelDir)?.Labels : null);
         var tokenizerFiles = CopyTokenizerFiles(modelDir, outDir);
         if (tokenizerFiles.Count > 0)
             tokenizerFiles.AddRange(HfTokenizerSettings.WriteFor(DnaTokenizers.Load(modelDir), outDir));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DnaFoundation.Core;
 using static TorchSharp.torch;
 
 namespace DnaFoundation.Model.Checkpoints;
@@ -20,11 +21,13 @@ public static class HfExport
     /// <summary>What <see cref="Write"/> wrote.</summary>
     public sealed record Result(string ConfigPath, string WeightsPath, int Tensors, PublishedFamily Family);
 
-    public static Result Write(DnaModel model, string outDir)
+    /// <param name="labelNames">The classes or labels by index (a fine-tuned model's task.json), written as
+    /// <c>id2label</c>/<c>label2id</c> so that transformers names them; null keeps the config's own (or LABEL_i).</param>
+    public static Result Write(DnaModel model, string outDir, IReadOnlyList<string>? labelNames = null)
     {
         Directory.CreateDirectory(outDir);
         var family = FamilyOf(model.Config);
-        var config = Config(model.Config, model.Heads, family);
+        var config = Config(model.Config, model.Heads, family, labelNames);
         var dtype = StoredDtype(config);
         var tensors = Tensors(model).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var weights = Path.Combine(outDir, ModelDirectory.WeightsFile);
@@ -63,8 +66,8 @@ public static class HfExport
             : all;
     }
 
-    /// <summary>The family's config.json for this architecture and head set.</summary>
-    public static JsonObject Config(EncoderConfig c, ModelHeads heads, PublishedFamily family)
+    /// <summary>The family's config.json for this architecture and head set (label names as in <see cref="Write"/>).</summary>
+    public static JsonObject Config(EncoderConfig c, ModelHeads heads, PublishedFamily family, IReadOnlyList<string>? labelNames = null)
     {
         var values = FamilyKeys(c, family);
         var architecture = ModelFactory.ArchitectureFor(c, heads);
@@ -86,7 +89,7 @@ public static class HfExport
             result = Template(family, architecture);
             foreach (var (key, value) in values) result[key] = value?.DeepClone();
         }
-        foreach (var (key, value) in LabelKeys(c))
+        foreach (var (key, value) in LabelKeys(WithLabelNames(c, labelNames)))
             if (!SameValue(result[key], value) && (value is not null || result.ContainsKey(key))) result[key] = value?.DeepClone();
         return result;
     }
@@ -124,6 +127,20 @@ public static class HfExport
                 break;
         }
         return keys;
+    }
+
+    private static EncoderConfig WithLabelNames(EncoderConfig c, IReadOnlyList<string>? names)
+    {
+        if (names is null) return c;
+        if (names.Count != c.LabelCount)
+            throw new DnaInputException($"{names.Count} label name(s) for a head with {c.LabelCount} output(s)");
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Count)
+            throw new DnaInputException($"label names repeat ({string.Join(", ", names)}): transformers' label2id needs each once");
+        return c with
+        {
+            Id2label = names.Select((n, i) => (n, i)).ToDictionary(x => x.i.ToString(CultureInfo.InvariantCulture), x => x.n),
+            Label2id = names.Select((n, i) => (n, i)).ToDictionary(x => x.n, x => x.i),
+        };
     }
 
     private static IEnumerable<(string Key, JsonNode? Value)> LabelKeys(EncoderConfig c)
