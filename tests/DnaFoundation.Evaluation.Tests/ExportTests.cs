@@ -8,20 +8,25 @@ using static TorchSharp.torch;
 namespace DnaFoundation.Evaluation.Tests;
 
 /// <summary>
-/// Published → ours → export: every family's published directory (tests/reference/ref_published.py) is loaded, saved
-/// as our model directory, and exported back; the export holds the published tensors byte for byte under the same
-/// names and dtypes, and the published config's keys with their values.
+/// Published → ours → export: every family's published directory (tests/reference/ref_published.py), and the
+/// sequence classifiers in three families' layouts (tests/reference/ref_export_layout.py), are loaded, saved as our
+/// model directory, and exported back; the export holds the published tensors byte for byte under the same names and
+/// dtypes, and the published config's keys with their values (label names included).
 /// </summary>
 public sealed class ExportTests
 {
     public static IEnumerable<object[]> Families() =>
-        [["dnabert6"], ["dnabert2"], ["dnabert-s"], ["nt-v1"], ["nt-v2"], ["grover"], ["gena-lm"]];
+    [
+        ["published", "dnabert6"], ["published", "dnabert2"], ["published", "dnabert-s"], ["published", "nt-v1"], ["published", "nt-v2"],
+        ["published", "grover"], ["published", "gena-lm"],
+        ["published-seqcls", "dnabert6"], ["published-seqcls", "dnabert2"], ["published-seqcls", "nt-v2"],
+    ];
 
     [Theory]
     [MemberData(nameof(Families))]
-    public void Published_then_ours_then_export_round_trips_tensors_and_config(string family)
+    public void Published_then_ours_then_export_round_trips_tensors_and_config(string folder, string family)
     {
-        var published = TestPaths.Fixture("model", "published", family);
+        var published = TestPaths.Fixture("model", folder, family);
         using var tmp = new TempDir("export");
         var ours = tmp.File("ours");
         var (model, _) = ModelDirectory.Load(published);

@@ -42,6 +42,34 @@ public sealed class PublishedCheckpointTests
             Assert.Null(output.MlmLogits);
     }
 
+    /// <summary>
+    /// A sequence classifier in the family's own layout (tests/reference/ref_export_layout.py: the state dict of the
+    /// family's XForSequenceClassification with seeded weights, as `dnafm model export` writes a fine-tuned model)
+    /// loads with every head tensor from the file and gives the logits of the family's PyTorch classification forward:
+    /// what we export computes in PyTorch what it computes here, and what PyTorch users fine-tuned runs here.
+    /// </summary>
+    [Theory]
+    [InlineData("dnabert6")]
+    [InlineData("dnabert2")]
+    [InlineData("nt-v2")]
+    public void A_classifier_in_the_family_layout_gives_the_pytorch_classification_logits(string family)
+    {
+        using var tensors = NewDisposeScope();
+        var dir = TestPaths.Fixture("model", "published-seqcls", family);
+        var (model, report) = ModelDirectory.Load(dir);
+        using var _ = model;
+        model.eval();
+        Assert.Empty(report.Initialized);
+        Assert.True(model.Heads.HasFlag(ModelHeads.Sequence), $"heads {model.Heads}");
+        Assert.Equal("promoter", model.Config.Id2label!["1"]);
+        var io = Safetensors.Load(Path.Combine(dir, "io.safetensors"));
+        using var __ = no_grad();
+        var logits = model.Run(io["input_ids"], io["attention_mask"], heads: ModelHeads.Sequence).SequenceLogits!;
+        Assert.Equal(io["logits"].shape, logits.shape);
+        double diff = (logits - io["logits"]).abs().max().item<float>();
+        Assert.True(diff <= 1e-4, $"{family}: classification logits differ from PyTorch's by {diff:G3}");
+    }
+
     [Fact]
     public void Dnabert_legacy_pickle_with_fork_config_loads_and_adds_the_mlm_bias_twice()
     {

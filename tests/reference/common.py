@@ -39,6 +39,26 @@ def save_safetensors(path, tensors):
     os.replace(tmp, path)
 
 
+_TORCH_DTYPES = {v: k for k, v in _DTYPES.items()}
+
+
+def load_safetensors(path):
+    """Reads what save_safetensors writes: {name: tensor}, in the file's order."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = meta["data_offsets"]
+        dtype = _TORCH_DTYPES[meta["dtype"]]
+        out[name] = torch.frombuffer(bytearray(data[start:end]), dtype=dtype).reshape(meta["shape"]) if end > start \
+            else torch.zeros(meta["shape"], dtype=dtype)
+    return out
+
+
 def randomize(module, seed, std=0.2):
     """Seeded random values for every parameter (LayerNorm gains and biases too, so nothing is trivially 1 or 0)."""
     g = torch.Generator().manual_seed(seed)
