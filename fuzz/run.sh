@@ -67,7 +67,11 @@ wait
 # was the machine, not the input: AFL timed it while the cores were taken (seen in CI when another build ran). One that
 # hangs again fails the target, unless the target is listed here as a documented third-party hang.
 known_hangs=" "     # none: Parquet.Net's Thrift loop is now kept from damaged input (ThriftCompactWalker, fuzz/README.md)
-replay_bin=${DNAFM_FUZZ_FROM:-$bin}
+# The instrumented copy cannot run outside AFL (its module initialiser reads AFL's shared memory: an access violation).
+debug_bin=fuzz/DnaFoundation.Fuzz/bin/Debug/net10.0
+if [ -n "${DNAFM_FUZZ_FROM:-}" ]; then replay_bin=$DNAFM_FUZZ_FROM
+elif [ -f "$debug_bin/dnafm-fuzz.dll" ]; then replay_bin=$debug_bin
+else replay_bin=$bin; fi
 real_hangs() {   # target → how many of its saved hangs hang again
   local t=$1 n=0 f
   for f in "$findings/$t"/default/hangs/id*; do

@@ -40,6 +40,13 @@ public sealed class StreamingLoader : IDisposable
         State = resume ?? LoaderState.Start(options.Seed, options.Rank, options.WorldSize);
         if (State.Seed != o.Seed || State.Rank != o.Rank || State.WorldSize != o.WorldSize)
             throw new DnaInputException($"loader state is for seed {State.Seed}, rank {State.Rank} of {State.WorldSize}; this loader has seed {o.Seed}, rank {o.Rank} of {o.WorldSize}");
+        if (State.Epoch < 0 || State.Window < 0 || State.Row < 0 || State.TokenOffset < 0 || State.Batches < 0)
+            throw new DnaInputException($"loader state has a negative position (epoch {State.Epoch}, window {State.Window}, row {State.Row}, token {State.TokenOffset}, batches {State.Batches})");
+        // Only a resumed state can point past a window's end (the loader itself moves on at the end): checked here, once,
+        // so that the error surfaces where the checkpoint is read and names it, not later on the loader thread.
+        if (resume is { Row: > 0 } && (source.WindowsPerEpoch is not long per || resume.Window < per)
+            && source.ReadWindow(resume.Epoch, resume.Window).Length is var held && resume.Row > held)
+            throw new DnaInputException($"loader state is at row {resume.Row} of shuffle window {resume.Window} of epoch {resume.Epoch}, which holds {held} rows: the checkpoint was written over other data");
         queue = new BlockingCollection<Batch>(options.ReadAhead);
         var start = State;
         worker = new Thread(() => Produce(start)) { IsBackground = true, Name = "dnafm-loader" };

@@ -159,4 +159,17 @@ public sealed class StreamingLoaderTests : IDisposable
         var state = LoaderState.Start(1, 1, 2);
         Assert.Throws<Core.DnaInputException>(() => StreamingLoader.FromShards(shards, DataSplit.Train, o, resume: state));
     }
+
+    /// <summary>A damaged or foreign state is refused when the loader is made (where the checkpoint is still named), not on its thread (fuzz input loader-state/crash-01).</summary>
+    [Fact]
+    public void A_state_past_its_window_or_negative_is_refused_at_once()
+    {
+        var o = new LoaderOptions(Seed: 1);
+        var past = Assert.Throws<Core.DnaInputException>(() => StreamingLoader.FromShards(shards, DataSplit.Train, o, resume: LoaderState.Start(1, 0, 1) with { Row = 100_000 }));
+        Assert.Matches(@"row 100000 of shuffle window 0 of epoch 0, which holds \d+ rows", past.Message);
+        Assert.Throws<Core.DnaInputException>(() => StreamingLoader.FromShards(shards, DataSplit.Train, o, resume: LoaderState.Start(1, 0, 1) with { TokenOffset = -1 }));
+        // the end of a window is a place a loader can stop at: it resumes in the next one
+        using var atEnd = StreamingLoader.FromShards(shards, DataSplit.Train, o, resume: LoaderState.Start(1, 0, 1) with { Row = 1 });
+        Assert.NotNull(atEnd.Next());
+    }
 }
