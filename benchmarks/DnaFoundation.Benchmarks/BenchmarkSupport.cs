@@ -84,6 +84,20 @@ internal static class BenchmarkSupport
     public static string RepoRoot() =>
         TryRepoRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("DnaFoundation.sln not found above " + AppContext.BaseDirectory);
 
+    /// <summary>
+    /// The GUE prom_300_all test split and DNABERT-2's tokenizer.json from ../shared/data (the inference and serve
+    /// benchmarks' inputs), or null after saying on stderr what is missing.
+    /// </summary>
+    public static (string Csv, string TokenizerJson)? PromoterInputs()
+    {
+        var shared = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "data"));
+        var csv = Path.Combine(shared, "gue", "prom", "prom_300_all", "test.csv");
+        var tokenizerJson = Path.Combine(shared, "tokenizers", "dnabert2", "tokenizer.json");
+        if (File.Exists(csv) && File.Exists(tokenizerJson)) return (csv, tokenizerJson);
+        Console.Error.WriteLine($"needs {csv} and {tokenizerJson} (../shared/data, see its README)");
+        return null;
+    }
+
     /// <summary>The nearest folder at or above <paramref name="start"/> that holds DnaFoundation.sln, or null.</summary>
     public static string? TryRepoRoot(string start)
     {

@@ -31,14 +31,8 @@ public sealed class InferenceBenchmark : IBenchmark
     public int Run(string[] args)
     {
         int n = IntArg(args, "--sequences", 2000), threads = IntArg(args, "--threads", 2), batch = IntArg(args, "--batch", 64), rounds = IntArg(args, "--rounds", 1);
-        var root = RepoRoot();
-        var csv = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "gue", "prom", "prom_300_all", "test.csv"));
-        var tokenizerJson = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tokenizers", "dnabert2", "tokenizer.json"));
-        if (!File.Exists(csv) || !File.Exists(tokenizerJson))
-        {
-            Console.Error.WriteLine($"needs {csv} and {tokenizerJson} (../shared/data, see its README)");
-            return 2;
-        }
+        if (PromoterInputs() is not { } shared) return 2;
+        var (csv, tokenizerJson) = shared;
         bool retained = NativeAllocator.RetainFreedMemory();
         set_num_threads(threads);
         var rows = LabeledSequenceReader.ReadSingleLabel(csv).Take(n).ToList();

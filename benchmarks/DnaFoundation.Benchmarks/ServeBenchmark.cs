@@ -32,13 +32,8 @@ public sealed class ServeBenchmark : IBenchmark
         int requests = IntArg(args, "--requests", 2000), clients = IntArg(args, "--clients", 8), threads = IntArg(args, "--threads", 2);
         int layers = IntArg(args, "--layers", 6), hidden = IntArg(args, "--hidden", 512), maxWait = IntArg(args, "--max-wait-ms", 5);
         var root = RepoRoot();
-        var csv = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "gue", "prom", "prom_300_all", "test.csv"));
-        var tokenizerJson = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tokenizers", "dnabert2", "tokenizer.json"));
-        if (!File.Exists(csv) || !File.Exists(tokenizerJson))
-        {
-            Console.Error.WriteLine($"needs {csv} and {tokenizerJson} (../shared/data, see its README)");
-            return 2;
-        }
+        if (PromoterInputs() is not { } shared) return 2;
+        var (csv, tokenizerJson) = shared;
         var sequences = LabeledSequenceReader.ReadSingleLabel(csv).Take(requests).Select(r => r.Sequence).ToList();
         using var temp = new TempDirectory();
         var modelDir = SaveModel(temp.Path, tokenizerJson, layers, hidden);
